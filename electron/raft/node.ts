@@ -91,6 +91,7 @@ export class RaftNode {
       r.log.unstable.entries.length > 0 ||
       r.log.unstable.snapshot !== null ||
       r.msgs.length > 0 ||
+      r.hasPendingBroadcast() ||
       r.readStates.length > 0 ||
       r.log.hasNextCommittedEntries()
     );
@@ -108,6 +109,7 @@ export class RaftNode {
     const appliedTo = committedEntries.length > 0 ? committedEntries[committedEntries.length - 1]!.index : r.log.applying;
     r.log.applying = appliedTo;
     for (const entry of committedEntries) if (entry.type === 'confChange') r.applyConfChange(entry.change);
+    r.flushBroadcast();
 
     const entries: Entry[] = r.log.unstableEntries();
     const snapshot = r.log.unstable.snapshot ?? undefined;

@@ -1,15 +1,19 @@
 import { Inflights } from './inflights';
 import type { ProgressState, ProgressStatus, Snapshot } from './types';
 
-/** A snapshot being streamed to one follower, in chunks of `chunkBytes`. */
+/** A snapshot being streamed to one follower, in chunks. */
 export interface SnapshotTransfer {
   snapshot: Snapshot;
-  /** Bytes sent so far (may run ahead of `acked` by the chunk window). */
+  /** Bytes sent so far in this attempt (runs ahead of `acked` by the chunk window). */
   sent: number;
-  /** Bytes the follower confirmed holding. */
+  /** The highest byte count the follower confirmed holding in this attempt. */
   acked: number;
-  /** `acked` at the previous heartbeat, to notice a stalled transfer and resend. */
-  ackedAtLastCheck: number;
+  /** The follower's latest answer in this attempt, which may be below `acked` after a restart. */
+  lastReported: number;
+  /** Leader ticks since `acked` last moved; past a limit the transfer resumes as a new attempt. */
+  idleTicks: number;
+  /** Bumped whenever the leader rewinds, so answers to chunks of an earlier attempt are ignored. */
+  attempt: number;
 }
 
 /**
@@ -62,7 +66,7 @@ export class Progress {
 
   becomeSnapshot(snapshot: Snapshot): void {
     this.resetState('snapshot');
-    this.transfer = { snapshot, sent: 0, acked: 0, ackedAtLastCheck: 0 };
+    this.transfer = { snapshot, sent: 0, acked: 0, lastReported: 0, idleTicks: 0, attempt: 0 };
   }
 
   get pendingSnapshot(): number {

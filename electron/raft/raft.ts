@@ -65,8 +65,13 @@ const SNAPSHOT_WINDOW = 4;
 
 interface SnapshotReceipt {
   meta: Snapshot['meta'];
+  /** Term of the leader sending it: a newer term or a newer snapshot replaces the receipt. */
+  term: number;
+  /** The chunks holding bytes [0, received), in order. */
   chunks: Uint8Array[];
   received: number;
+  /** Chunks that arrived ahead of a missing one, by offset; bounded by SNAPSHOT_WINDOW * 2. */
+  early: Map<number, Uint8Array>;
   totalBytes: number;
 }
 
@@ -110,6 +115,7 @@ export class Raft {
   /** Reads that arrived before this leader committed an entry of its own term. */
   private readsAwaitingCommit: PendingRead[] = [];
   private snapshotReceipt: SnapshotReceipt | null = null;
+  private broadcastPending = false;
 
   constructor(options: RaftOptions) {
     if (typeof options.id !== 'string' || options.id === '') throw new InvalidArgumentError('a node needs a non-empty id');
@@ -185,6 +191,8 @@ export class Raft {
     const lastIndex = this.log.lastIndex();
     for (const [id, progress] of this.tracker.progress) {
       const fresh = this.tracker.newProgress(lastIndex + 1, progress.isLearner);
+      // A new term must hear from its peers afresh before CheckQuorum counts them.
+      fresh.recentActive = id === this.id;
       if (id === this.id) fresh.match = lastIndex;
       this.tracker.progress.set(id, fresh);
     }
@@ -266,8 +274,8 @@ export class Raft {
     if (this.heartbeatElapsed >= this.heartbeatTicks) {
       this.heartbeatElapsed = 0;
       this.bcastHeartbeat(this.readOnly.lastPending() ?? null);
-      this.resumeStalledSnapshots();
     }
+    this.resumeStalledSnapshots();
   }
 
   // ---- elections -----------------------------------------------------------------------
@@ -339,7 +347,12 @@ export class Raft {
       } else if (m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap') {
         this.becomeFollower(m.term, m.from);
       } else {
+        // Adopting a term from a vote request does not restart our election clock; only
+        // granting the vote does (Figure 2). Otherwise a stale node campaigning over and
+        // over could keep the one up-to-date voter from ever timing out.
+        const elapsed = this.electionElapsed;
         this.becomeFollower(m.term, null);
+        if (m.type === 'vote') this.electionElapsed = elapsed;
       }
     } else if (m.term < this.term) {
       this.stepStale(m);
@@ -432,7 +445,7 @@ export class Raft {
           if (this.role === 'preCandidate') this.campaign('vote', false);
           else {
             this.becomeLeader();
-            this.bcastAppend();
+            this.requestBroadcast();
           }
         } else if (result === 'lost') {
           this.becomeFollower(this.term, null);
@@ -460,6 +473,8 @@ export class Raft {
     switch (m.type) {
       case 'appResp':
         progress.recentActive = true;
+        // Nobody can hold entries we never had; such an answer comes from a faulty peer.
+        if (m.index > this.log.lastIndex()) break;
         if (m.reject) this.handleAppendRejection(m.from, progress, m.index, m.hintIndex, m.hintTerm);
         else this.handleAppendSuccess(m.from, progress, m.index);
         break;
@@ -474,7 +489,7 @@ export class Raft {
         break;
       case 'snapResp':
         progress.recentActive = true;
-        this.handleSnapshotAck(m.from, progress, m.index, m.offset);
+        this.handleSnapshotAck(m.from, progress, m.index, m.attempt, m.offset);
         break;
       default:
         break;
@@ -507,7 +522,7 @@ export class Raft {
       progress.becomeReplicate();
     } else if (progress.state === 'replicate') progress.inflights.freeLE(index);
 
-    if (this.maybeCommit()) this.bcastAppend();
+    if (this.maybeCommit()) this.requestBroadcast();
     else while (this.sendAppend(from, false));
 
     if (from === this.leadTransferee && progress.match === this.log.lastIndex()) this.sendTimeoutNow(from);
@@ -559,6 +574,25 @@ export class Raft {
     for (const id of this.tracker.peers(this.id)) this.sendAppend(id);
   }
 
+  /**
+   * Broadcast appends when the next Ready is collected rather than now, so that every
+   * proposal and commit advance since the last Ready travels in one message per follower.
+   */
+  private requestBroadcast(): void {
+    this.broadcastPending = true;
+  }
+
+  /** Send the broadcast requested since the last Ready, if this node still leads. */
+  flushBroadcast(): void {
+    if (!this.broadcastPending) return;
+    this.broadcastPending = false;
+    if (this.role === 'leader') this.bcastAppend();
+  }
+
+  hasPendingBroadcast(): boolean {
+    return this.broadcastPending && this.role === 'leader';
+  }
+
   private bcastHeartbeat(context: string | null): void {
     for (const to of this.tracker.peers(this.id)) {
       const progress = this.tracker.progress.get(to)!;
@@ -594,7 +628,7 @@ export class Raft {
     // An empty snapshot still takes one (empty) chunk.
     const allSent = () => (total === 0 ? transfer.sent > 0 || transfer.acked > 0 : transfer.sent >= total);
     let sentNow = 0;
-    while (!allSent() && transfer.sent - transfer.acked < window * this.snapshotChunkBytes && sentNow < window) {
+    while (!allSent() && sentNow < window) {
       const offset = transfer.sent;
       const end = Math.min(total, offset + this.snapshotChunkBytes);
       const message: SnapshotChunkMessage = {
@@ -603,6 +637,7 @@ export class Raft {
         from: this.id,
         term: this.term,
         meta: snapshot.meta,
+        attempt: transfer.attempt,
         offset,
         totalBytes: total,
         data: snapshot.data.subarray(offset, end),
@@ -613,34 +648,46 @@ export class Raft {
     }
   }
 
-  private handleSnapshotAck(from: NodeId, progress: Progress, index: number, offset: number): void {
+  /**
+   * The follower holds bytes [0, offset) of the snapshot. Answers to an earlier attempt are
+   * ignored: the network may deliver them late, after the follower restarted or we rewound.
+   */
+  private handleSnapshotAck(from: NodeId, progress: Progress, index: number, attempt: number, offset: number): void {
     const transfer = progress.transfer;
     if (progress.state !== 'snapshot' || !transfer || transfer.snapshot.meta.index !== index) return;
-    const total = transfer.snapshot.data.byteLength;
-    if (offset === 0) {
-      // The follower holds nothing of it (it restarted, or the first chunk was lost): start over.
-      transfer.acked = 0;
-      transfer.sent = 0;
-    } else if (offset > transfer.acked) {
-      // Acknowledgements can arrive out of order; older ones are simply superseded.
-      transfer.acked = Math.min(offset, total);
-      transfer.sent = Math.max(transfer.sent, transfer.acked);
-    } else if (offset < transfer.acked) {
-      return;
+    if (attempt !== transfer.attempt) return;
+    const held = Math.min(offset, transfer.snapshot.data.byteLength);
+    transfer.lastReported = held;
+    if (held === 0 && transfer.acked > 0) {
+      // It held part and now holds nothing (it restarted): start over at once.
+      this.rewindSnapshot(transfer, 0);
+    } else if (held > transfer.acked) {
+      transfer.acked = held;
+      transfer.sent = Math.max(transfer.sent, held);
+      transfer.idleTicks = 0;
     }
-    this.sendSnapshotChunks(from, progress, SNAPSHOT_WINDOW);
+    // A lower answer may just be overtaken by later ones; if it was true, the stall timer rewinds.
+    const inFlight = Math.ceil((transfer.sent - transfer.acked) / this.snapshotChunkBytes);
+    this.sendSnapshotChunks(from, progress, Math.max(0, SNAPSHOT_WINDOW - inFlight));
   }
 
-  /** Resend from the last acknowledged chunk when a transfer made no progress for a heartbeat. */
+  private rewindSnapshot(transfer: NonNullable<Progress['transfer']>, to: number): void {
+    transfer.attempt++;
+    transfer.acked = to;
+    transfer.sent = to;
+    transfer.lastReported = to;
+    transfer.idleTicks = 0;
+  }
+
+  /** Resume, from what the follower last said it holds, a transfer that made no progress for a while. */
   private resumeStalledSnapshots(): void {
+    const stallTicks = Math.max(2 * this.heartbeatTicks, Math.ceil(this.electionTicks / 2));
     for (const [id, progress] of this.tracker.progress) {
       const transfer = progress.transfer;
       if (id === this.id || progress.state !== 'snapshot' || !transfer) continue;
-      if (transfer.acked === transfer.ackedAtLastCheck && progress.recentActive) {
-        transfer.sent = transfer.acked;
-        this.sendSnapshotChunks(id, progress, 1);
-      }
-      transfer.ackedAtLastCheck = transfer.acked;
+      if (++transfer.idleTicks < stallTicks || !progress.recentActive) continue;
+      this.rewindSnapshot(transfer, transfer.lastReported);
+      this.sendSnapshotChunks(id, progress, SNAPSHOT_WINDOW);
     }
   }
 
@@ -673,31 +720,41 @@ export class Raft {
   }
 
   private handleSnapshotChunk(m: SnapshotChunkMessage): void {
+    if (this.snapshotReceipt && this.snapshotReceipt.meta.index <= this.log.committed) this.snapshotReceipt = null;
     if (m.meta.index <= this.log.committed) {
       // Already have everything it covers: say so, so the leader moves on.
-      this.snapshotReceipt = null;
       this.sendAppendResponse(m.from, this.log.committed);
       return;
     }
     let receipt = this.snapshotReceipt;
-    const sameSnapshot = receipt && receipt.meta.index === m.meta.index && receipt.meta.term === m.meta.term && receipt.totalBytes === m.totalBytes;
-    if (!receipt || !sameSnapshot) {
-      if (m.offset !== 0) {
-        this.sendSnapshotAck(m.from, m.meta.index, 0);
-        return;
-      }
-      receipt = { meta: m.meta, chunks: [], received: 0, totalBytes: m.totalBytes };
+    const sameSnapshot =
+      receipt !== null && receipt.meta.index === m.meta.index && receipt.meta.term === m.meta.term && receipt.totalBytes === m.totalBytes;
+    if (receipt === null || !sameSnapshot) {
+      const newer = receipt === null || m.term > receipt.term || (m.term === receipt.term && m.meta.index > receipt.meta.index);
+      if (!newer) return; // a late chunk of a transfer its leader has given up on
+      receipt = { meta: m.meta, term: m.term, chunks: [], received: 0, early: new Map(), totalBytes: m.totalBytes };
       this.snapshotReceipt = receipt;
     }
-    if (m.offset !== receipt.received) {
-      // A duplicate or a gap: tell the leader where we are.
-      this.sendSnapshotAck(m.from, m.meta.index, receipt.received);
+    if (m.offset > receipt.received) {
+      // Overtook an earlier chunk: keep it (within reason) and say what we hold in order.
+      if (receipt.early.size < 2 * SNAPSHOT_WINDOW) receipt.early.set(m.offset, m.data);
+      this.sendSnapshotAck(m, receipt.received);
       return;
     }
-    receipt.chunks.push(m.data);
-    receipt.received += m.data.byteLength;
+    if (m.offset < receipt.received) {
+      this.sendSnapshotAck(m, receipt.received); // a duplicate
+      return;
+    }
+    let chunk: Uint8Array | undefined = m.data;
+    while (chunk !== undefined) {
+      receipt.chunks.push(chunk);
+      const at = receipt.received;
+      receipt.received += chunk.byteLength;
+      receipt.early.delete(at);
+      chunk = chunk.byteLength > 0 ? receipt.early.get(receipt.received) : undefined;
+    }
     if (receipt.received < receipt.totalBytes) {
-      this.sendSnapshotAck(m.from, m.meta.index, receipt.received);
+      this.sendSnapshotAck(m, receipt.received);
       return;
     }
     this.snapshotReceipt = null;
@@ -712,8 +769,8 @@ export class Raft {
     else this.sendAppendResponse(m.from, this.log.committed);
   }
 
-  private sendSnapshotAck(to: NodeId, index: number, offset: number): void {
-    this.send({ type: 'snapResp', to, from: this.id, term: this.term, index, offset });
+  private sendSnapshotAck(chunk: SnapshotChunkMessage, offset: number): void {
+    this.send({ type: 'snapResp', to: chunk.from, from: this.id, term: this.term, index: chunk.meta.index, attempt: chunk.attempt, offset });
   }
 
   /** Adopt a snapshot from the leader; false if our log already covers it. */
@@ -752,7 +809,7 @@ export class Raft {
       this.becomeFollower(this.term, null);
       return;
     }
-    if (this.maybeCommit()) this.bcastAppend();
+    if (this.maybeCommit()) this.requestBroadcast();
     else for (const id of this.tracker.peers(this.id)) this.sendAppend(id, false);
     if (this.leadTransferee !== null && !this.tracker.isVoter(this.leadTransferee)) this.leadTransferee = null;
   }
@@ -763,7 +820,7 @@ export class Raft {
     if (this.role === 'leader' && isJoint(config) && config.autoLeave && this.log.applying >= this.pendingConfIndex) {
       const { index } = this.appendEntries([{ type: 'confChange', change: { changes: [] }, index: 0, term: 0 }]);
       this.pendingConfIndex = index;
-      this.bcastAppend();
+      this.requestBroadcast();
     }
   }
 
@@ -772,7 +829,7 @@ export class Raft {
   propose(data: Uint8Array): { index: number; term: number } {
     this.checkCanPropose();
     const result = this.appendEntries([{ type: 'normal', data, index: 0, term: 0 }]);
-    this.bcastAppend();
+    this.requestBroadcast();
     return result;
   }
 
@@ -785,7 +842,7 @@ export class Raft {
     if (!result.ok) throw new ConfChangeError(result.reason);
     const proposed = this.appendEntries([{ type: 'confChange', change, index: 0, term: 0 }]);
     this.pendingConfIndex = proposed.index;
-    this.bcastAppend();
+    this.requestBroadcast();
     return proposed;
   }
 

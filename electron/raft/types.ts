@@ -156,6 +156,8 @@ export interface HeartbeatResponseMessage extends MessageBase {
 export interface SnapshotChunkMessage extends MessageBase {
   type: 'snap';
   meta: SnapshotMeta;
+  /** The leader's attempt number for this transfer; echoed in acknowledgements. */
+  attempt: number;
   offset: number;
   totalBytes: number;
   data: Uint8Array;
@@ -165,6 +167,8 @@ export interface SnapshotChunkMessage extends MessageBase {
 export interface SnapshotChunkResponseMessage extends MessageBase {
   type: 'snapResp';
   index: number;
+  /** The attempt of the chunk being answered. */
+  attempt: number;
   offset: number;
 }
 

@@ -82,13 +82,14 @@ export function isWellFormedMessage(m: unknown): m is Message {
     case 'snap':
       return (
         isSnapshotMeta(msg.meta) &&
+        isIndex(msg.attempt) &&
         isIndex(msg.offset) &&
         isIndex(msg.totalBytes) &&
         isBytes(msg.data) &&
         msg.offset + msg.data.byteLength <= msg.totalBytes
       );
     case 'snapResp':
-      return isIndex(msg.index) && isIndex(msg.offset);
+      return isIndex(msg.index) && isIndex(msg.attempt) && isIndex(msg.offset);
     case 'timeoutNow':
       return true;
     case 'readIndex':

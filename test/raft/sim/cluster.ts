@@ -9,6 +9,7 @@ import {
   RaftNode,
   seededRandom,
   type ConfChange,
+  type ConfState,
   type NodeId,
   type RaftNodeOptions,
   type RandomSource,
@@ -152,6 +153,32 @@ export class Cluster {
       if (status?.role === 'leader' && (!best || status.term > best.term)) best = status;
     }
     return best?.id ?? null;
+  }
+
+  /** Running nodes other than the leader. */
+  followers(): NodeId[] {
+    const leader = this.leader();
+    return this.liveIds().filter((id) => id !== leader);
+  }
+
+  /** The membership as the current leader has applied it. */
+  config(): ConfState {
+    const leader = this.leader();
+    if (!leader) throw new Error(`no leader (tick ${this.now}, seed ${this.seed})`);
+    return this.status(leader).config;
+  }
+
+  /**
+   * Make `id` campaign (without ticking) until it leads; losing a round can be needed when
+   * others already voted in the next term. Throws if it cannot win.
+   */
+  elect(id: NodeId, attempts = 3): void {
+    for (let i = 0; i < attempts; i++) {
+      this.node(id).campaign();
+      this.settle();
+      if (this.status(id).role === 'leader') return;
+    }
+    throw new Error(`${id} could not win an election (tick ${this.now}, seed ${this.seed})`);
   }
 
   /** A new, empty laptop (not a member until a leader adds it). */
@@ -313,7 +340,26 @@ export class Cluster {
       this.tick();
       if (predicate()) return;
     }
-    throw new Error(`${what} did not happen within ${maxTicks} ticks (tick ${this.now}, seed ${this.seed})`);
+    throw new Error(`${what} did not happen within ${maxTicks} ticks (tick ${this.now}, seed ${this.seed})\n${this.describe()}`);
+  }
+
+  /** One line per node: what it is, its term, log and state machine (for failure messages). */
+  describe(): string {
+    return this.ids()
+      .map((id) => {
+        const node = this.sim(id);
+        const status = node.status();
+        const stored = `log ${node.storage.firstIndex()}..${node.storage.lastIndex()} applied ${node.sm.applied}`;
+        if (!status) return `  ${id}: down${node.stopped ? ' (stopped)' : ''}, ${stored}`;
+        const config = `voters ${status.config.voters.join(',')}` +
+          (status.config.learners.length ? ` learners ${status.config.learners.join(',')}` : '') +
+          (status.config.votersOutgoing.length ? ` outgoing ${status.config.votersOutgoing.join(',')}` : '');
+        const progress = Object.entries(status.progress)
+          .map(([peer, p]) => `${peer}:${p.state}/${p.match}/${p.next}${p.recentActive ? '' : '(inactive)'}${p.pendingSnapshot ? `/snap${p.pendingSnapshot}` : ''}`)
+          .join(' ');
+        return `  ${id}: ${status.role} term ${status.term} vote ${status.vote} leader ${status.leader} commit ${status.commit} ${stored} [${config}]${progress ? ` progress ${progress}` : ''}${status.leadTransferee ? ` transferring to ${status.leadTransferee}` : ''}`;
+      })
+      .join('\n');
   }
 
   /** Tick until some node leads; returns it. */
@@ -368,11 +414,22 @@ export class Cluster {
         continue;
       }
       this.settle();
-      while (this.appliedTerms[placed.index] === undefined && this.now < deadline) this.tick();
+      while (this.appliedTerms[placed.index] === undefined && !this.lost(placed) && this.now < deadline) this.tick();
       if (this.appliedTerms[placed.index] === placed.term) return placed;
-      // Something else was committed at that index: the proposal was lost; try again.
+      // Something else was committed at that index, or a newer leader lacks the entry and
+      // will overwrite it: the proposal was lost; try again.
     }
-    throw new Error(`${what} did not happen within ${maxTicks} ticks (tick ${this.now}, seed ${this.seed})`);
+    throw new Error(`${what} did not happen within ${maxTicks} ticks (tick ${this.now}, seed ${this.seed})\n${this.describe()}`);
+  }
+
+  /** Whether an uncommitted entry can be given up on: a leader of a later term does not hold it. */
+  private lost(placed: { index: number; term: number }): boolean {
+    const leader = this.leader();
+    if (!leader) return false;
+    const status = this.status(leader);
+    if (status.term <= placed.term) return false;
+    const storage = this.sim(leader).storage;
+    return placed.index > storage.lastIndex() || (placed.index >= storage.firstIndex() && storage.term(placed.index) !== placed.term);
   }
 
   /** Tick until every running node in `ids` (default: all running nodes) applied `index`. */
@@ -382,6 +439,14 @@ export class Cluster {
       maxTicks,
       `applying ${index} on ${ids.join(',')}`,
     );
+  }
+
+  /** Tick until the entry proposed at `placed` is committed; throws if something else was committed there. */
+  waitCommitted(placed: { index: number; term: number }, maxTicks = 40 * this.electionTicks): void {
+    this.runUntil(() => this.appliedTerms[placed.index] !== undefined, maxTicks, `committing index ${placed.index}`);
+    if (this.appliedTerms[placed.index] !== placed.term) {
+      throw new Error(`index ${placed.index} committed in term ${this.appliedTerms[placed.index]}, not ${placed.term} (seed ${this.seed})`);
+    }
   }
 
   /** Ask `id` for a read index, with the linearizability check armed. */
