@@ -1,5 +1,6 @@
 // The randomized nemesis (sim/nemesis.ts) over many seeds.
-//   QUORUM_NEMESIS_SEEDS=N   run seeds 1..N (default 2,000)
+//   QUORUM_NEMESIS_SEEDS=N   run N seeds (default 2,000)
+//   QUORUM_NEMESIS_FIRST=F   starting at seed F (default 1), to explore beyond CI's range
 //   QUORUM_NEMESIS_SEED=S    replay seed S alone, printing every fault injected
 
 import { describe, expect, it } from 'vitest';
@@ -7,7 +8,8 @@ import { runNemesis, type NemesisReport } from './sim/nemesis';
 
 const replaySeed = process.env.QUORUM_NEMESIS_SEED;
 const seedCount = Number(process.env.QUORUM_NEMESIS_SEEDS ?? 2000);
-const seeds = replaySeed !== undefined ? [Number(replaySeed)] : Array.from({ length: seedCount }, (_, i) => i + 1);
+const firstSeed = Number(process.env.QUORUM_NEMESIS_FIRST ?? 1);
+const seeds = replaySeed !== undefined ? [Number(replaySeed)] : Array.from({ length: seedCount }, (_, i) => firstSeed + i);
 const replay = (seed: number) => `QUORUM_NEMESIS_SEED=${seed} npx vitest run test/raft/nemesis.test.ts`;
 
 describe('nemesis', () => {

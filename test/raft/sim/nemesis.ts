@@ -327,6 +327,10 @@ export class Nemesis {
     const placed = cluster.propose(cluster.nextValue('final='), Math.max(1, deadline - cluster.now));
     this.log(`recover: committed ${placed.index}/${placed.term}`);
 
+    // Catching up is bounded by the settings' throughput (tiny messages, a window of one, slow
+    // links), so the bound grows with how far behind the slowest member is.
+    const slowest = Math.min(...cluster.liveIds().map((id) => cluster.stateMachine(id).applied));
+    const catchUpTicks = 4 * Math.max(0, placed.index - slowest);
     cluster.runUntil(
       () => {
         const leader = cluster.leader();
@@ -335,7 +339,7 @@ export class Nemesis {
         this.stopNonMembers(config, (id) => this.everRemoved.has(id));
         return this.converged(members(config), leader);
       },
-      budget,
+      budget + catchUpTicks,
       'convergence of the members',
     );
   }
