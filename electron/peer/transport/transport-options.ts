@@ -1,0 +1,94 @@
+// What a WebSocketTransport can be told, its defaults, and the counters it starts from.
+import type { BackoffPolicy } from './backoff';
+import type { ClassKeyring } from './class-proofs';
+import { DEFAULT_MAX_FRAME_BYTES } from './codec';
+import type { ConnectionSettings } from './connection';
+import type { Identity } from './identity';
+import { consoleLogger, systemClock, type Clock, type Logger, type TransportStats } from './types';
+
+export interface WebSocketTransportOptions {
+  identity: Identity;
+  /** Address to listen on; default all interfaces (the classroom is on the LAN). */
+  host?: string;
+  /** Port to listen on; 0 (the default) picks a free one, see `port`. */
+  port?: number;
+  /** Classes to belong to from the start, as [class tag, secret]. */
+  classes?: Iterable<readonly [string, Uint8Array]>;
+  /** Largest frame sent or accepted; default 4 MiB. */
+  maxFrameBytes?: number;
+  /** Per-peer send queue limit; default 8 MiB, at least `maxFrameBytes`. */
+  maxQueueBytes?: number;
+  /** Per-peer limit on bytes handed to the socket and not yet sent; default 1 MiB. */
+  maxSocketBufferedBytes?: number;
+  /** Default 5 s. */
+  heartbeatIntervalMs?: number;
+  /** Default 15 s. */
+  heartbeatTimeoutMs?: number;
+  /** Default 10 s. */
+  handshakeTimeoutMs?: number;
+  /** Default 2 s. */
+  closeGraceMs?: number;
+  /** Unauthenticated incoming connections allowed at once; default 64. */
+  maxPendingHandshakes?: number;
+  backoff?: Partial<BackoffPolicy>;
+  /** Uniform in [0, 1), for backoff jitter only (key material always comes from node:crypto). */
+  random?: () => number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** The settings every connection shares, with defaults filled in; throws RangeError for limits that cannot work. */
+export function connectionSettings(
+  options: WebSocketTransportOptions,
+  keyring: ClassKeyring,
+  counters: TransportStats,
+): ConnectionSettings {
+  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  const maxQueueBytes = options.maxQueueBytes ?? 8 * 1024 * 1024;
+  if (maxQueueBytes < maxFrameBytes) throw new RangeError('maxQueueBytes must hold at least one frame of maxFrameBytes');
+  return {
+    identity: options.identity,
+    keyring,
+    maxFrameBytes,
+    maxQueueBytes,
+    maxSocketBufferedBytes: options.maxSocketBufferedBytes ?? 1024 * 1024,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
+    heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 15_000,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+    closeGraceMs: options.closeGraceMs ?? 2_000,
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? consoleLogger,
+    counters,
+  };
+}
+
+export const emptyTransportStats = (): TransportStats => ({
+  openConnections: 0,
+  connectionsAccepted: 0,
+  connectionsDialed: 0,
+  handshakesCompleted: 0,
+  framesSent: 0,
+  framesReceived: 0,
+  bytesSent: 0,
+  bytesReceived: 0,
+  drops: { notConnected: 0, queueFull: 0, classNotShared: 0, tooLarge: 0 },
+  closes: {
+    malformed: 0,
+    tooLarge: 0,
+    authentication: 0,
+    handshake: 0,
+    protocol: 0,
+    noSharedClass: 0,
+    unexpectedIdentity: 0,
+    handshakeTimeout: 0,
+    heartbeatTimeout: 0,
+    tooManyHandshakes: 0,
+    duplicate: 0,
+    addressChanged: 0,
+    removed: 0,
+    stopped: 0,
+    remoteClosed: 0,
+    socketError: 0,
+  },
+});
+

@@ -1,0 +1,140 @@
+// The transport's contract: what the peer's Raft groups see of the network. One connection per
+// pair of laptops carries every class both belong to; messages are addressed by laptop id and
+// class tag, never by address.
+import type { Message } from '../../raft/types';
+
+/** Where discovery last saw a laptop; only a hint, the laptop's key decides who it is. */
+export interface PeerAddress {
+  host: string;
+  port: number;
+}
+
+/** Which side opened a connection. */
+export type Direction = 'outgoing' | 'incoming';
+
+/** Why a connection ended; `stats().closes` counts each. */
+export type CloseCause =
+  | 'malformed' // a frame that does not decode
+  | 'tooLarge' // a frame over the size limit
+  | 'authentication' // a sealed frame that does not decrypt: tampered, replayed, reordered, forged
+  | 'handshake' // a bad signature, an unexpected frame during the handshake, a bad key
+  | 'protocol' // a well-formed frame that breaks the rules (wrong kind, class not proven, forged sender)
+  | 'noSharedClass' // the peer proved no class this laptop belongs to
+  | 'unexpectedIdentity' // the laptop at the dialed address is not the one we dialed
+  | 'handshakeTimeout'
+  | 'heartbeatTimeout'
+  | 'tooManyHandshakes' // the limit on unauthenticated connections was reached
+  | 'duplicate' // another connection to the same laptop won the tie-break
+  | 'addressChanged' // discovery moved the peer while we were dialing its old address
+  | 'removed' // removePeer
+  | 'stopped' // this transport stopped
+  | 'remoteClosed' // the peer closed it (its reason is in the detail)
+  | 'socketError'; // the network failed (refused, reset, unreachable)
+
+/** Why an outgoing message was not queued; `stats().drops` counts each. Raft retransmits what matters. */
+export type DropReason = 'notConnected' | 'queueFull' | 'classNotShared' | 'tooLarge';
+
+/** A change in whether a laptop can be reached and for which classes. */
+export type PeerStateEvent =
+  | { laptopId: string; state: 'connected'; direction: Direction; classes: string[] }
+  | { laptopId: string; state: 'updated'; classes: string[] }
+  | { laptopId: string; state: 'disconnected'; cause: CloseCause; detail: string };
+
+/** Receives a Raft message for `classTag` from the authenticated laptop `from`. */
+export type MessageHandler = (from: string, classTag: string, message: Message) => void;
+export type PeerStateHandler = (event: PeerStateEvent) => void;
+
+/** What a peer looks like right now, for status screens and tests. */
+export interface PeerStats {
+  connected: boolean;
+  /** Direction of the connection in use, or null when not connected. */
+  direction: Direction | null;
+  /** Classes both laptops proved on the connection in use. */
+  classes: string[];
+  /** Bytes waiting in the bounded send queue. */
+  queuedBytes: number;
+  /** Bytes handed to the socket that the peer has not taken yet (`ws.bufferedAmount`). */
+  socketBufferedBytes: number;
+  /** Messages to this peer dropped because its queue was full. */
+  droppedQueueFull: number;
+}
+
+/** Counters since construction; a copy, safe to keep. */
+export interface TransportStats {
+  /** Connections not yet closed, authenticated or not (a gauge, not a counter). */
+  openConnections: number;
+  connectionsAccepted: number;
+  connectionsDialed: number;
+  handshakesCompleted: number;
+  framesSent: number;
+  framesReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  drops: Record<DropReason, number>;
+  closes: Record<CloseCause, number>;
+}
+
+/** The network as a Raft group sees it. */
+export interface Transport {
+  /** This laptop's id, derived from its identity key. */
+  readonly laptopId: string;
+  /** Begins listening and dialing known peers; calling it again is harmless. */
+  start(): Promise<void>;
+  /** Closes every connection and the listener; calling it again is harmless. */
+  stop(): Promise<void>;
+  /** Joins a class: connections prove `secret` to peers that know it. The secret never leaves this laptop. */
+  addClass(classTag: string, secret: Uint8Array): void;
+  /** Leaves a class: its messages are no longer sent or accepted. */
+  removeClass(classTag: string): void;
+  /** Adds a laptop to dial, or moves it to a new address (a dial in progress to the old one is abandoned). */
+  addPeer(laptopId: string, address: PeerAddress): void;
+  /** Stops dialing a laptop and closes its connection; it may still dial us. */
+  removePeer(laptopId: string): void;
+  /**
+   * Queues `message` for `laptopId` in `classTag`. Returns false, and counts why, when it was
+   * dropped instead (not connected, class not shared, queue full, too large). Never blocks.
+   * Throws RangeError if `message.from` is not this laptop or `message.to` is not `laptopId`
+   * (the receiver would drop the connection for it).
+   */
+  send(laptopId: string, classTag: string, message: Message): boolean;
+  /** Subscribes to incoming messages; returns the unsubscribe function. */
+  onMessage(handler: MessageHandler): () => void;
+  /** Subscribes to peers connecting, changing classes and disconnecting; returns the unsubscribe function. */
+  onPeerState(handler: PeerStateHandler): () => void;
+  /** Laptops connected now, optionally only those sharing `classTag`. */
+  connectedPeers(classTag?: string): string[];
+  /** Counters for the whole transport. */
+  stats(): TransportStats;
+  /** The state of one peer, or null if it is unknown. */
+  peerStats(laptopId: string): PeerStats | null;
+}
+
+/** Structured log lines; the transport never throws for what a peer sends, it logs and counts. */
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Time for timers and timestamps, injected so tests can drive it. */
+export interface Clock {
+  now(): number;
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export const consoleLogger: Logger = {
+  debug: () => {},
+  info: (message, fields) => console.info(`[transport] ${message}`, fields ?? ''),
+  warn: (message, fields) => console.warn(`[transport] ${message}`, fields ?? ''),
+  error: (message, fields) => console.error(`[transport] ${message}`, fields ?? ''),
+};
+
+export const silentLogger: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
