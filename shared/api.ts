@@ -1,7 +1,110 @@
-// The contract between the renderer and whatever serves it (the Electron preload today,
-// the headless node's HTTP server later). Runs anywhere: no Node, Electron or DOM imports.
+// The contract between the renderer and whatever serves it: the Electron preload (IPC) or the
+// headless node (HTTP + a WebSocket event stream). One definition, so the same renderer runs
+// in both. Runs anywhere: no Node, Electron or DOM imports.
 
-/** What the preload exposes to the renderer as `window.quorum`. Grows into the typed API map. */
+/** A laptop's role in one class's Raft group. */
+export type PeerRole = 'leader' | 'follower' | 'candidate' | 'preCandidate';
+
+/** Replication state of one laptop as the leader sees it. */
+export interface ReplicationProgress {
+  match: number;
+  next: number;
+  state: 'probe' | 'replicate' | 'snapshot';
+}
+
+/** Another laptop of the class, as this laptop knows it. */
+export interface PeerInfo {
+  laptopId: string;
+  /** Where it was last reached or announced, "host:port". */
+  address: string | null;
+  connected: boolean;
+  /** Milliseconds since we last heard from it, or null if never. */
+  lastContactMs: number | null;
+  membership: 'voter' | 'learner' | 'none';
+  /** Only on the leader. */
+  progress: ReplicationProgress | null;
+}
+
+/** Everything a status screen or a test needs to know about one class on this laptop. */
+export interface ClassStatus {
+  classId: string;
+  name: string;
+  role: PeerRole;
+  term: number;
+  leader: string | null;
+  commit: number;
+  applied: number;
+  voters: string[];
+  learners: string[];
+  peers: PeerInfo[];
+  /** Writes made here and not yet applied by the class. */
+  outbox: number;
+  /** SHA-256 of the state machine at `applied`, to compare replicas. */
+  digest: string;
+  /** Milliseconds since this laptop last heard from the leader (0 on the leader), or null. */
+  leaderContactMs: number | null;
+}
+
+export interface NodeStatus {
+  laptopId: string;
+  displayName: string;
+  /** "LAPTOPID@host:port": what another laptop types to add this one by hand. */
+  address: string;
+  version: string;
+  classes: ClassStatus[];
+}
+
+/** A local read: fast, and stamped with how fresh it is. */
+export interface ReadResult {
+  key: string;
+  value: string | null;
+  /** The applied index the value reflects. */
+  appliedIndex: number;
+  /** Milliseconds since the last contact with the leader, or null when never in contact. */
+  leaderContactMs: number | null;
+  linearizable: boolean;
+}
+
+/** A write either applied by the class (and by this laptop) or kept in the outbox for later. */
+export type WriteResult =
+  | { status: 'applied'; index: number; clientId: string; seq: number }
+  | { status: 'pending'; clientId: string; seq: number };
+
+/** A command of the interim key-value state machine (the classroom replaces it). */
+export type KeyValueWrite = { op: 'put'; key: string; value: string } | { op: 'delete'; key: string };
+
+/** Every API method: its parameters and its result. */
+export interface ApiMethods {
+  status: { params: Record<string, never>; result: NodeStatus };
+  createClass: { params: { name: string }; result: { classId: string; joinCode: string } };
+  joinClass: { params: { joinCode: string }; result: { classId: string } };
+  write: { params: { classId: string; command: KeyValueWrite; waitMs?: number }; result: WriteResult };
+  read: { params: { classId: string; key: string; linearizable?: boolean }; result: ReadResult };
+  /** Manual fallback where multicast is blocked: "LAPTOPID@host:port". */
+  addPeerAddress: { params: { address: string }; result: { ok: true } };
+}
+
+export type ApiMethod = keyof ApiMethods;
+export type ApiParams<M extends ApiMethod> = ApiMethods[M]['params'];
+export type ApiResult<M extends ApiMethod> = ApiMethods[M]['result'];
+
+/** Events pushed to every UI. */
+export interface ApiEvents {
+  status: ClassStatus;
+  applied: { classId: string; index: number };
+  outbox: { classId: string; pending: number };
+}
+export type ApiEventName = keyof ApiEvents;
+
+/** Errors cross every boundary as plain data; `code` is what the UI turns into a sentence. */
+export interface ApiError {
+  code: string;
+  message: string;
+}
+
+export type ApiResponse<M extends ApiMethod> = { ok: true; result: ApiResult<M> } | { ok: false; error: ApiError };
+
+/** What the preload exposes to the renderer as `window.quorum`. */
 export interface QuorumApi {
   /** The app's version from package.json, e.g. "0.1.0". */
   readonly version: string;

@@ -1,20 +1,23 @@
 // One WebSocket to one laptop: runs the handshake, then seals, opens, checks and delivers frames,
-// keeps the bounded send queue and the heartbeat. Anything a peer sends that does not fit ends
-// this connection (logged and counted) and nothing else; the transport decides about redialing.
+// keeps the bounded send queue and the heartbeat, and carries requests (see requests.ts).
+// Anything a peer sends that does not fit ends this connection (logged and counted) and nothing
+// else; the transport decides about redialing.
 import WebSocket from 'ws';
 import type { Message } from '../../raft/types';
 import type { ClassKeyring, SessionClasses } from './class-proofs';
-import { decodeFrame, type InnerFrame } from './codec';
+import { decodeFrame, type InnerFrame, type ResponseBody } from './codec';
 import {
   FrameAuthenticationError,
   FrameDecodeError,
   FrameTooLargeError,
   HandshakeError,
   ProtocolViolationError,
+  RequestFailedError,
 } from './errors';
 import { Handshake, type HandshakeResult } from './handshake';
 import type { Identity } from './identity';
 import { encodeInnerFrame, openFrame, sealEncoded } from './record-cipher';
+import { RequestExchange } from './requests';
 import { SendQueue } from './send-queue';
 import type { Clock, CloseCause, Direction, DropReason, Logger, TransportStats } from './types';
 
@@ -32,6 +35,10 @@ export interface ConnectionSettings {
   handshakeTimeoutMs: number;
   /** How long a peer gets to answer our close frame before the socket is cut. */
   closeGraceMs: number;
+  /** Requests from the peer handled at once; more are answered BUSY. */
+  maxIncomingRequests: number;
+  /** Payload bytes of requests from the peer handled at once; more are answered BUSY. */
+  maxIncomingRequestBytes: number;
   clock: Clock;
   logger: Logger;
   /** The transport's counters, updated in place. */
@@ -43,6 +50,8 @@ export interface ConnectionEvents {
   authenticated(connection: PeerConnection): void;
   message(connection: PeerConnection, classTag: string, message: Message): void;
   classesChanged(connection: PeerConnection): void;
+  /** Answers a request from the peer. Must not reject: a failure is an error body. */
+  request(connection: PeerConnection, classTag: string, payload: Uint8Array): Promise<ResponseBody>;
   closed(connection: PeerConnection, cause: CloseCause, detail: string): void;
 }
 
@@ -86,6 +95,7 @@ export class PeerConnection {
   private readonly handshake: Handshake;
   private session: HandshakeResult | null = null;
   private readonly queue: SendQueue;
+  private readonly requests: RequestExchange;
   private lastHeardAt: number;
   private handshakeTimer: unknown = null;
   private heartbeatTimer: unknown = null;
@@ -102,6 +112,16 @@ export class PeerConnection {
     private readonly events: ConnectionEvents,
   ) {
     this.queue = new SendQueue(settings.maxQueueBytes);
+    this.requests = new RequestExchange(
+      {
+        peerName: () => this.peerName,
+        enqueue: (frame) => this.enqueue(frame),
+        handle: (classTag, payload) => events.request(this, classTag, payload),
+      },
+      settings,
+      settings.clock,
+      settings.counters.requests,
+    );
     this.lastHeardAt = settings.clock.now();
     this.handshake = new Handshake({
       role: direction === 'outgoing' ? 'initiator' : 'responder',
@@ -140,23 +160,37 @@ export class PeerConnection {
     return this.socket.bufferedAmount;
   }
 
+  /** Our requests on this connection waiting for their answer. */
+  get requestsPending(): number {
+    return this.requests.pending;
+  }
+
+  /** The peer's requests being handled. */
+  get requestsServing(): number {
+    return this.requests.serving;
+  }
+
+  /** The peer, for messages: its laptop id once known. */
+  get peerName(): string {
+    return this.peerLaptopId ?? this.expectedLaptopId ?? this.remoteAddress;
+  }
+
   /** Queues a Raft message; never blocks, never buffers past the queue limit. */
   send(classTag: string, message: Message): 'queued' | DropReason {
     if (this.state !== 'open' || !this.session) return 'notConnected';
     if (!this.session.classes.canSend(classTag)) return 'classNotShared';
-    let plaintext: Uint8Array;
-    try {
-      plaintext = encodeInnerFrame({ kind: 'raft', classTag, message }, this.settings.maxFrameBytes);
-    } catch (error) {
-      if (error instanceof FrameTooLargeError) return 'tooLarge';
-      throw error;
-    }
-    if (!this.queue.push(plaintext)) {
-      this.droppedQueueFull++;
-      return 'queueFull';
-    }
-    this.flush();
-    return 'queued';
+    const outcome = this.enqueue({ kind: 'raft', classTag, message });
+    if (outcome === 'queueFull') this.droppedQueueFull++;
+    return outcome;
+  }
+
+  /** Queues a request for the peer's handler and waits for its answer; see `Transport.request` for the failures. */
+  request(classTag: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    const refused = (code: 'NOT_CONNECTED' | 'CLASS_NOT_SHARED', why: string) =>
+      Promise.reject(new RequestFailedError(code, `request to ${this.peerName} not sent: ${why}`));
+    if (this.state !== 'open' || !this.session) return refused('NOT_CONNECTED', 'not connected');
+    if (!this.session.classes.canSend(classTag)) return refused('CLASS_NOT_SHARED', 'the class is not shared on this connection');
+    return this.requests.send(classTag, payload, timeoutMs);
   }
 
   /** After the keyring changed: announce classes we joined and recompute what is shared. */
@@ -175,6 +209,8 @@ export class PeerConnection {
     this.draining = cause === 'duplicate' && wasOpen;
     this.stopTimers();
     this.queue.clear();
+    // At once: a caller that retries finds the connection that replaced this one (after a tie-break) in place.
+    this.requests.rejectAll(`${cause}: ${detail}`);
     this.settings.counters.closes[cause]++;
     const peer = this.peerLaptopId ?? this.expectedLaptopId;
     const fields = { connection: this.id, peer, address: this.remoteAddress, cause, detail };
@@ -257,6 +293,19 @@ export class PeerConnection {
           if (!session.classes.receiveProofs([frame.proof])) throw new ProtocolViolationError('too many class claims');
           if (session.classes.rematch()) this.events.classesChanged(this);
           return;
+        case 'request':
+          if (!session.classes.canReceive(frame.classTag)) {
+            if (!session.classes.wasShared(frame.classTag)) throw new ProtocolViolationError('a request for a class the peer never proved');
+            this.requests.answerError(frame.requestId, 'CLASS_NOT_SHARED'); // we left it a moment ago
+            return;
+          }
+          // A closed duplicate cannot answer: the peer rejects its request as DISCONNECTED and retries on the winner.
+          if (!this.draining) this.requests.serve(frame);
+          return;
+        case 'response':
+          // While draining our requests were already rejected, so an answer to one is expected, not odd.
+          if (!this.draining) this.requests.receiveResponse(frame);
+          return;
         case 'auth':
           throw new ProtocolViolationError('a second auth frame');
       }
@@ -284,6 +333,21 @@ export class PeerConnection {
 
   private announceNewClasses(classes: SessionClasses): void {
     for (const proof of classes.announceNew()) this.queueControl({ kind: 'classClaim', proof });
+  }
+
+  /** Encodes `frame` and queues it behind what is waiting; never blocks, never buffers past the queue limit. */
+  private enqueue(frame: InnerFrame): 'queued' | DropReason {
+    if (this.state !== 'open') return 'notConnected';
+    let plaintext: Uint8Array;
+    try {
+      plaintext = encodeInnerFrame(frame, this.settings.maxFrameBytes);
+    } catch (error) {
+      if (error instanceof FrameTooLargeError) return 'tooLarge';
+      throw error;
+    }
+    if (!this.queue.push(plaintext)) return 'queueFull';
+    this.flush();
+    return 'queued';
   }
 
   /** Control frames bypass the queue limit: they are tiny, rare, and must not be lost. */

@@ -56,3 +56,29 @@ export class ProtocolViolationError extends TransportError {
     super('PROTOCOL_VIOLATION', reason);
   }
 }
+
+/** Why `Transport.request` rejected; each is counted in `stats().requests.failed`. */
+export type RequestFailureCode =
+  | 'NOT_CONNECTED' // no authenticated connection to the laptop: nothing was sent
+  | 'CLASS_NOT_SHARED' // the connection does not carry the class: nothing was sent
+  | 'TOO_LARGE' // the request does not fit in one frame: nothing was sent
+  | 'QUEUE_FULL' // the peer's send queue is full: nothing was sent
+  | 'TIMEOUT' // no response in time; the peer may still have handled it
+  | 'DISCONNECTED' // the connection closed (or lost a tie-break) first; the peer may have handled it
+  | 'REMOTE_ERROR'; // the peer answered with an error, see `remoteCode`
+
+/**
+ * A request that got no payload back. Only `TIMEOUT`, `DISCONNECTED` and `REMOTE_ERROR` can
+ * follow a sent request, so the peer may or may not have acted on it: callers that retry must
+ * make requests idempotent.
+ */
+export class RequestFailedError extends TransportError {
+  constructor(
+    override readonly code: RequestFailureCode,
+    message: string,
+    /** With `REMOTE_ERROR`: the code the peer answered (`HANDLER_FAILED`, `NO_HANDLER`, `BUSY`, ...). */
+    readonly remoteCode: string | null = null,
+  ) {
+    super(code, message);
+  }
+}

@@ -9,7 +9,15 @@ export {
   loadOrCreateIdentity,
   type Identity,
 } from './identity';
-export { decodeFrame, encodeFrame, DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION, type Frame } from './codec';
+export {
+  decodeFrame,
+  encodeFrame,
+  DEFAULT_MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  REQUEST_OVERHEAD_BYTES,
+  RESPONSE_OVERHEAD_BYTES,
+  type Frame,
+} from './codec';
 export { MIN_CLASS_SECRET_BYTES } from './class-proofs';
 export { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff';
 export * from './errors';

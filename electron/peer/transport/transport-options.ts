@@ -30,6 +30,10 @@ export interface WebSocketTransportOptions {
   closeGraceMs?: number;
   /** Unauthenticated incoming connections allowed at once; default 64. */
   maxPendingHandshakes?: number;
+  /** Requests from one peer handled at once; more are answered BUSY. Default 1024. */
+  maxIncomingRequests?: number;
+  /** Payload bytes of requests from one peer handled at once; more are answered BUSY. Default 16 MiB, at least `maxFrameBytes`. */
+  maxIncomingRequestBytes?: number;
   backoff?: Partial<BackoffPolicy>;
   /** Uniform in [0, 1), for backoff jitter only (key material always comes from node:crypto). */
   random?: () => number;
@@ -46,6 +50,12 @@ export function connectionSettings(
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   const maxQueueBytes = options.maxQueueBytes ?? 8 * 1024 * 1024;
   if (maxQueueBytes < maxFrameBytes) throw new RangeError('maxQueueBytes must hold at least one frame of maxFrameBytes');
+  const maxIncomingRequests = options.maxIncomingRequests ?? 1024;
+  if (!Number.isInteger(maxIncomingRequests) || maxIncomingRequests < 1) throw new RangeError('maxIncomingRequests must be at least 1');
+  const maxIncomingRequestBytes = options.maxIncomingRequestBytes ?? Math.max(16 * 1024 * 1024, maxFrameBytes);
+  if (maxIncomingRequestBytes < maxFrameBytes) {
+    throw new RangeError('maxIncomingRequestBytes must hold at least one request of maxFrameBytes');
+  }
   return {
     identity: options.identity,
     keyring,
@@ -56,6 +66,8 @@ export function connectionSettings(
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 15_000,
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
     closeGraceMs: options.closeGraceMs ?? 2_000,
+    maxIncomingRequests,
+    maxIncomingRequestBytes,
     clock: options.clock ?? systemClock,
     logger: options.logger ?? consoleLogger,
     counters,
@@ -89,6 +101,23 @@ export const emptyTransportStats = (): TransportStats => ({
     stopped: 0,
     remoteClosed: 0,
     socketError: 0,
+  },
+  requests: {
+    sent: 0,
+    answered: 0,
+    failed: {
+      NOT_CONNECTED: 0,
+      CLASS_NOT_SHARED: 0,
+      TOO_LARGE: 0,
+      QUEUE_FULL: 0,
+      TIMEOUT: 0,
+      DISCONNECTED: 0,
+      REMOTE_ERROR: 0,
+    },
+    served: 0,
+    refusedBusy: 0,
+    responsesDropped: 0,
+    unmatchedResponses: 0,
   },
 });
 

@@ -7,7 +7,9 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { Message } from '../../raft/types';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 import { ClassKeyring } from './class-proofs';
+import type { ResponseBody } from './codec';
 import { PeerConnection, type ConnectionEvents, type ConnectionSettings } from './connection';
+import { RequestFailedError } from './errors';
 import { connectionSettings, emptyTransportStats, type WebSocketTransportOptions } from './transport-options';
 import type {
   CloseCause,
@@ -17,11 +19,14 @@ import type {
   PeerStateEvent,
   PeerStateHandler,
   PeerStats,
+  RequestHandler,
   Transport,
   TransportStats,
 } from './types';
 
 export type { WebSocketTransportOptions } from './transport-options';
+
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** One laptop we know of, by id; its address is a hint that may change at any time. */
 interface PeerLink {
@@ -48,6 +53,7 @@ export class WebSocketTransport implements Transport {
   private readonly closingSockets = new Set<PeerConnection>();
   private readonly messageHandlers = new Set<MessageHandler>();
   private readonly peerStateHandlers = new Set<PeerStateHandler>();
+  private requestHandler: RequestHandler | null = null;
   private readonly backoff: BackoffPolicy;
   private readonly random: () => number;
   private phase: 'stopped' | 'started' = 'stopped';
@@ -131,6 +137,34 @@ export class WebSocketTransport implements Transport {
     return () => this.messageHandlers.delete(handler);
   }
 
+  request(laptopId: string, classTag: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    // Timers fire at once for delays past 2^31 − 1 ms, which would turn a long timeout into none.
+    if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)) return Promise.reject(new RangeError(`bad timeout ${timeoutMs} ms`));
+    const connection = this.links.get(laptopId)?.current;
+    const answer = connection
+      ? connection.request(classTag, payload, timeoutMs)
+      : Promise.reject(new RequestFailedError('NOT_CONNECTED', `request to ${laptopId} not sent: not connected`));
+    const counters = this.counters.requests;
+    return answer.then(
+      (payload) => {
+        counters.answered++;
+        return payload;
+      },
+      (error: unknown) => {
+        if (error instanceof RequestFailedError) counters.failed[error.code]++;
+        throw error;
+      },
+    );
+  }
+
+  onRequest(handler: RequestHandler): () => void {
+    if (this.requestHandler) throw new Error('a request handler is already set');
+    this.requestHandler = handler;
+    return () => {
+      if (this.requestHandler === handler) this.requestHandler = null;
+    };
+  }
+
   onPeerState(handler: PeerStateHandler): () => void {
     this.peerStateHandlers.add(handler);
     return () => this.peerStateHandlers.delete(handler);
@@ -157,6 +191,8 @@ export class WebSocketTransport implements Transport {
       queuedBytes: connection?.queuedBytes ?? 0,
       socketBufferedBytes: connection?.socketBufferedBytes ?? 0,
       droppedQueueFull: connection?.droppedQueueFull ?? 0,
+      requestsPending: connection?.requestsPending ?? 0,
+      requestsServing: connection?.requestsServing ?? 0,
     };
   }
 
@@ -296,8 +332,24 @@ export class WebSocketTransport implements Transport {
       if (connection.classes.length === 0) connection.close('noSharedClass', 'no class left in common');
       else this.emitPeerState({ laptopId: link.laptopId, state: 'updated', classes: connection.classes });
     },
+    request: (connection, classTag, payload) => this.answerRequest(connection.peerLaptopId!, classTag, payload),
     closed: (connection, cause, detail) => this.onConnectionClosed(connection, cause, detail),
   };
+
+  /** The handler's answer as a response body; what went wrong stays in our log, only a code goes back. */
+  private async answerRequest(from: string, classTag: string, payload: Uint8Array): Promise<ResponseBody> {
+    const handler = this.requestHandler;
+    if (!handler) return { status: 'error', errorCode: 'NO_HANDLER' };
+    try {
+      const answer: unknown = await handler(from, classTag, payload);
+      if (!(answer instanceof Uint8Array)) throw new TypeError('the request handler resolved with something other than a Uint8Array');
+      return { status: 'ok', payload: answer };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.settings.logger.warn('request handler failed', { from, classTag, error: message });
+      return { status: 'error', errorCode: 'HANDLER_FAILED' };
+    }
+  }
 
   /**
    * Makes `connection` the peer's connection, or closes it as a duplicate. When both laptops dial

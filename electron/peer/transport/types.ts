@@ -2,6 +2,7 @@
 // pair of laptops carries every class both belong to; messages are addressed by laptop id and
 // class tag, never by address.
 import type { Message } from '../../raft/types';
+import type { RequestFailureCode } from './errors';
 
 /** Where discovery last saw a laptop; only a hint, the laptop's key decides who it is. */
 export interface PeerAddress {
@@ -43,6 +44,19 @@ export type PeerStateEvent =
 /** Receives a Raft message for `classTag` from the authenticated laptop `from`. */
 export type MessageHandler = (from: string, classTag: string, message: Message) => void;
 export type PeerStateHandler = (event: PeerStateEvent) => void;
+/**
+ * Answers a request for `classTag` from the authenticated laptop `from` with a payload. A throw
+ * or rejection is answered with the error code `HANDLER_FAILED`; its message stays in our log.
+ */
+export type RequestHandler = (from: string, classTag: string, payload: Uint8Array) => Promise<Uint8Array>;
+
+/** The error codes this transport answers requests with; the caller sees them as `RequestFailedError.remoteCode`. */
+export type RequestErrorCode =
+  | 'NO_HANDLER' // nothing is registered with onRequest
+  | 'HANDLER_FAILED' // the handler threw, rejected, or resolved with something other than bytes
+  | 'BUSY' // too many of the peer's requests (or bytes of them) are being handled on this connection
+  | 'CLASS_NOT_SHARED' // we left the class since the peer sent the request
+  | 'RESPONSE_TOO_LARGE'; // the handler's payload does not fit in one frame
 
 /** What a peer looks like right now, for status screens and tests. */
 export interface PeerStats {
@@ -57,6 +71,28 @@ export interface PeerStats {
   socketBufferedBytes: number;
   /** Messages to this peer dropped because its queue was full. */
   droppedQueueFull: number;
+  /** Our requests to this peer waiting for their response. */
+  requestsPending: number;
+  /** This peer's requests our handler is working on. Invariant: at most `maxIncomingRequests`. */
+  requestsServing: number;
+}
+
+/** Requests both ways (see `Transport.request`); counters since construction. */
+export interface RequestStats {
+  /** Our requests queued for a peer. Invariant: sent = answered + (those failed after sending) + pending. */
+  sent: number;
+  /** Our requests a peer answered with a payload. */
+  answered: number;
+  /** Our requests that rejected, by code, including those refused before sending. */
+  failed: Record<RequestFailureCode, number>;
+  /** Peers' requests handed to our handler (or answered NO_HANDLER). */
+  served: number;
+  /** Peers' requests answered BUSY because too many were being handled on their connection. */
+  refusedBusy: number;
+  /** Answers to peers dropped because their send queue was full; the peer times out. */
+  responsesDropped: number;
+  /** Responses matching none of our requests in flight: late ones after a timeout, or a broken peer's. */
+  unmatchedResponses: number;
 }
 
 /** Counters since construction; a copy, safe to keep. */
@@ -72,6 +108,7 @@ export interface TransportStats {
   bytesReceived: number;
   drops: Record<DropReason, number>;
   closes: Record<CloseCause, number>;
+  requests: RequestStats;
 }
 
 /** The network as a Raft group sees it. */
@@ -99,6 +136,22 @@ export interface Transport {
   send(laptopId: string, classTag: string, message: Message): boolean;
   /** Subscribes to incoming messages; returns the unsubscribe function. */
   onMessage(handler: MessageHandler): () => void;
+  /**
+   * Sends `payload` to `laptopId` for `classTag` on the connection in use, through the same
+   * bounded queue as Raft messages, and resolves with the payload the peer's handler answered.
+   * Never hangs: rejects with `RequestFailedError` when it cannot be sent (NOT_CONNECTED,
+   * CLASS_NOT_SHARED, TOO_LARGE, QUEUE_FULL), when no answer came within `timeoutMs` (TIMEOUT),
+   * when the connection closed first (DISCONNECTED; after a lost tie-break the winning connection
+   * is already in place, so a retry goes out at once), or when the peer answered an error
+   * (REMOTE_ERROR, with `remoteCode`). After TIMEOUT or DISCONNECTED the peer may still have
+   * handled it. Rejects with RangeError for a timeout outside 1 ms to 2^31 − 1 ms.
+   */
+  request(laptopId: string, classTag: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
+  /**
+   * Sets the one handler that answers peers' requests; returns the function that removes it.
+   * Without a handler requests are answered NO_HANDLER. Throws if a handler is already set.
+   */
+  onRequest(handler: RequestHandler): () => void;
   /** Subscribes to peers connecting, changing classes and disconnecting; returns the unsubscribe function. */
   onPeerState(handler: PeerStateHandler): () => void;
   /** Laptops connected now, optionally only those sharing `classTag`. */

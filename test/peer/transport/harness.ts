@@ -8,8 +8,8 @@ import type { Message } from '../../../electron/raft/types';
 import { ClassKeyring } from '../../../electron/peer/transport/class-proofs';
 import { Handshake, type HandshakeResult } from '../../../electron/peer/transport/handshake';
 import { generateIdentity, loadOrCreateIdentity, type Identity } from '../../../electron/peer/transport/identity';
-import { sealFrame } from '../../../electron/peer/transport/record-cipher';
-import type { InnerFrame } from '../../../electron/peer/transport/codec';
+import { openFrame, sealEncoded, sealFrame } from '../../../electron/peer/transport/record-cipher';
+import { decodeFrame, type InnerFrame } from '../../../electron/peer/transport/codec';
 import { WebSocketTransport, type WebSocketTransportOptions } from '../../../electron/peer/transport/transport';
 import type { Logger, PeerAddress, PeerStateEvent } from '../../../electron/peer/transport/types';
 
@@ -134,8 +134,8 @@ export class Harness {
       raw.socket.send(bytes);
     };
     send(handshake.hello);
+    let seen = 0;
     const session = await new Promise<HandshakeResult>((resolve, reject) => {
-      let seen = 0;
       const onMessage = () => {
         while (seen < raw.received.length) {
           const step = handshake.receive(raw.received[seen++]!);
@@ -143,6 +143,7 @@ export class Harness {
           if (step.result) {
             raw.socket.off('message', onMessage);
             resolve(step.result);
+            return; // what follows is sealed traffic, for openNew
           }
         }
       };
@@ -155,7 +156,17 @@ export class Harness {
       session,
       sent,
       seal: (frame) => sealFrame(session.sealer, frame, 1 << 22),
+      sealBytes: (plaintext) => sealEncoded(session.sealer, plaintext),
       send,
+      openNew: () => {
+        const frames: InnerFrame[] = [];
+        while (seen < raw.received.length) {
+          const frame = decodeFrame(raw.received[seen++]!, 1 << 22);
+          if (frame.kind !== 'sealed') throw new Error(`a ${frame.kind} frame after the handshake`);
+          frames.push(openFrame(session.opener, frame, 1 << 22));
+        }
+        return frames;
+      },
     };
   }
 
@@ -180,7 +191,11 @@ export interface HandRolled extends RawSocket {
   sent: Uint8Array[];
   /** Seals `frame` with the next counter, without sending it. */
   seal(frame: InnerFrame): Uint8Array;
+  /** Seals arbitrary plaintext (a malformed inner frame, say) with the next counter. */
+  sealBytes(plaintext: Uint8Array): Uint8Array;
   send(bytes: Uint8Array): void;
+  /** Opens the sealed frames the node sent since the last call (or the handshake), in order. */
+  openNew(): InnerFrame[];
 }
 
 function capture(logs: LogEntry[]): Logger {

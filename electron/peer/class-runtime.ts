@@ -1,0 +1,127 @@
+// One class on this laptop: its SQLite file, its Raft group, its outbox and router, and (when
+// this laptop leads) the membership autopilot. The peer holds one per class it belongs to.
+import { randomBytes } from 'node:crypto';
+import { seededRandom, type Message } from '../raft';
+import { Autopilot, type AutopilotOptions } from './autopilot';
+import { RaftGroup } from './group/raft-group';
+import { answerForward } from './routing/forward-handler';
+import type { ForwardReply } from './routing/forward-protocol';
+import { Outbox } from './routing/outbox';
+import { ReplicatedKeyValue, type ReplicatedKeyValueResult } from './routing/replicated-key-value';
+import { Router, type RequestSender } from './routing/router';
+import { SqliteStorage } from './storage';
+import type { Logger } from './transport/types';
+
+/** Timing of the Raft group; the defaults aim at a failover well under two seconds on a LAN. */
+export interface RaftTiming {
+  tickMs: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+}
+
+export const DEFAULT_TIMING: RaftTiming = { tickMs: 50, electionTicks: 14, heartbeatTicks: 2 };
+
+export interface ClassRuntimeOptions {
+  classId: string;
+  laptopId: string;
+  file: string;
+  /** Create the class here as its only voter (a teacher creating a class). */
+  bootstrap: boolean;
+  timing: RaftTiming;
+  send: (to: string, message: Message) => void;
+  request: RequestSender;
+  /** Laptops connected to us for this class now. */
+  connectedPeers: () => string[];
+  autopilot?: Partial<AutopilotOptions>;
+  logger: Logger;
+  onChange: () => void;
+  onApplied: (index: number) => void;
+  onOutboxChange: (pending: number) => void;
+}
+
+export class ClassRuntime {
+  readonly stateMachine = new ReplicatedKeyValue();
+  readonly storage: SqliteStorage<ReplicatedKeyValueResult>;
+  readonly group: RaftGroup<ReplicatedKeyValueResult>;
+  readonly outbox: Outbox;
+  readonly router: Router;
+  readonly autopilot: Autopilot;
+
+  constructor(private readonly options: ClassRuntimeOptions) {
+    this.storage = SqliteStorage.open(options.file, this.stateMachine);
+    if (options.bootstrap && this.storage.lastIndex() === 0) this.storage.bootstrap([options.laptopId]);
+    this.outbox = new Outbox(this.storage.database);
+    // Election timeouts differ per laptop and per run; nothing else in the group is random.
+    const seed = randomBytes(4).readUInt32LE(0);
+    this.group = new RaftGroup({
+      laptopId: options.laptopId,
+      storage: this.storage,
+      send: options.send,
+      random: seededRandom(seed),
+      tickMs: options.timing.tickMs,
+      electionTicks: options.timing.electionTicks,
+      heartbeatTicks: options.timing.heartbeatTicks,
+      compaction: { entries: 10_000, bytes: 16 * 1024 * 1024 },
+      logger: options.logger,
+      onApplied: (applied) => {
+        const last = applied[applied.length - 1];
+        if (last) options.onApplied(last.entry.index);
+      },
+      onStateChange: () => {
+        this.router.nudge();
+        options.onChange();
+      },
+    });
+    this.router = new Router({
+      group: this.group as RaftGroup<unknown>,
+      outbox: this.outbox,
+      request: options.request,
+      logger: options.logger,
+      onOutboxChange: options.onOutboxChange,
+    });
+    this.autopilot = new Autopilot(this.group as RaftGroup<unknown>, options.connectedPeers, options.logger, options.autopilot);
+  }
+
+  get classId(): string {
+    return this.options.classId;
+  }
+
+  start(): void {
+    this.group.start();
+    this.router.start();
+    this.autopilot.start();
+  }
+
+  /** A Raft message for this class from an authenticated laptop. */
+  step(from: string, message: Message): void {
+    this.group.step(from, message);
+  }
+
+  /** A forwarded write or join request from another laptop of the class. */
+  answer(payload: Uint8Array): Promise<Uint8Array> {
+    return answerForward(this.group as RaftGroup<unknown>, payload, (laptopId) => this.admit(laptopId));
+  }
+
+  /** The leader's answer to a laptop asking to join: add it as a learner (idempotent). */
+  private async admit(laptopId: string): Promise<ForwardReply> {
+    const index = await this.autopilot.admit(laptopId);
+    return { kind: 'applied', index };
+  }
+
+  /** A peer connected: deliver waiting writes now rather than at the next retry. */
+  nudge(): void {
+    this.router.nudge();
+  }
+
+  /**
+   * Shut down: if this laptop leads and another voter is caught up, hand leadership over first
+   * so the class doesn't wait an election timeout.
+   */
+  async close(): Promise<void> {
+    this.autopilot.stop();
+    await this.autopilot.handOffLeadership(2000);
+    this.router.stop();
+    this.group.stop();
+    this.storage.close();
+  }
+}

@@ -1,0 +1,388 @@
+// The classroom peer: one per laptop, many classes. It owns the laptop's identity, the
+// transport, discovery and one ClassRuntime per class, and implements the API of
+// shared/api.ts for the Electron shell and the headless node alike. It never imports Electron.
+import { mkdirSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import type { ApiEventName, ApiEvents, ClassStatus, NodeStatus, PeerInfo, ReadResult, WriteResult } from '../../shared/api';
+import { version } from '../../package.json';
+import { ClassRegistry, joinCodeFor, newClassSecret, secretBytes, secretFromJoinCode, type ClassEntry } from './class-registry';
+import { ClassRuntime, DEFAULT_TIMING, type RaftTiming } from './class-runtime';
+import type { AutopilotOptions } from './autopilot';
+import { MdnsDiscovery, type DiscoveredPeer } from './discovery';
+import { decodeForwardReply, encodeForwardRequest } from './routing/forward-protocol';
+import { encodeKeyValueCommand } from './storage';
+import { loadOrCreateIdentity, WebSocketTransport, type Logger } from './transport';
+import { ServiceError, type PeerService, type ServiceMethods } from './service';
+
+export interface ClassroomPeerOptions {
+  dataDir: string;
+  displayName: string;
+  /** Transport bind address and port (0: any free port). */
+  host: string;
+  port: number;
+  discovery: { enabled: boolean; interface?: string };
+  logger: Logger;
+  timing?: Partial<RaftTiming>;
+  autopilot?: Partial<AutopilotOptions>;
+}
+
+const TEACHER_KEY_PREFIX = 'class:teacher:';
+const NAME_KEY = 'class:name';
+const JOIN_RETRY_MS = 300;
+
+type Listener = (payload: never) => void;
+
+export class ClassroomPeer implements PeerService {
+  readonly methods: ServiceMethods;
+  private readonly classes = new Map<string, ClassRuntime>();
+  private readonly listeners = new Map<ApiEventName, Set<Listener>>();
+  /** When we last received anything from each laptop. */
+  private readonly lastHeard = new Map<string, number>();
+  private readonly addresses = new Map<string, string>();
+  private readonly timing: RaftTiming;
+  private discovery: MdnsDiscovery | null = null;
+  private statusTimer: ReturnType<typeof setInterval> | null = null;
+  private closing: Promise<void> | null = null;
+
+  static async open(options: ClassroomPeerOptions): Promise<ClassroomPeer> {
+    mkdirSync(join(options.dataDir, 'classes'), { recursive: true });
+    const identity = await loadOrCreateIdentity(options.dataDir, options.logger);
+    const registry = new ClassRegistry(options.dataDir);
+    const transport = new WebSocketTransport({
+      identity,
+      host: options.host,
+      port: options.port,
+      classes: registry.all().map((entry) => [entry.classId, secretBytes(entry)] as [string, Uint8Array]),
+      logger: options.logger,
+    });
+    await transport.start();
+    const peer = new ClassroomPeer(options, registry, transport);
+    try {
+      await peer.start();
+    } catch (error) {
+      await transport.stop();
+      throw error;
+    }
+    return peer;
+  }
+
+  private constructor(
+    private readonly options: ClassroomPeerOptions,
+    private readonly registry: ClassRegistry,
+    private readonly transport: WebSocketTransport,
+  ) {
+    this.timing = { ...DEFAULT_TIMING, ...options.timing };
+    this.methods = {
+      status: async () => this.status(),
+      createClass: async ({ name }) => this.createClass(name),
+      joinClass: async ({ joinCode }) => this.joinClass(joinCode),
+      write: async ({ classId, command, waitMs }) => this.write(classId, command, waitMs),
+      read: async ({ classId, key, linearizable }) => this.read(classId, key, linearizable === true),
+      addPeerAddress: async ({ address }) => this.addPeerAddress(address),
+    };
+  }
+
+  get laptopId(): string {
+    return this.transport.laptopId;
+  }
+
+  private async start(): Promise<void> {
+    this.transport.onMessage((from, classTag, message) => {
+      this.lastHeard.set(from, Date.now());
+      this.classes.get(classTag)?.step(from, message);
+    });
+    this.transport.onRequest(async (from, classTag, payload) => {
+      this.lastHeard.set(from, Date.now());
+      const runtime = this.classes.get(classTag);
+      if (!runtime) throw new Error('not a member of that class');
+      return runtime.answer(payload);
+    });
+    this.transport.onPeerState((event) => {
+      if (event.state !== 'disconnected') for (const tag of event.classes) this.classes.get(tag)?.nudge();
+      this.emitStatusSoon();
+    });
+    for (const entry of this.registry.all()) this.openClass(entry, false);
+    if (this.options.discovery.enabled) {
+      this.discovery = new MdnsDiscovery({
+        laptopId: this.laptopId,
+        port: this.transport.port,
+        classTags: this.classes.keys(),
+        logger: this.options.logger,
+        ...(this.options.discovery.interface ? { interface: this.options.discovery.interface } : {}),
+      });
+      this.discovery.on('peer', (found) => this.peerFound(found));
+      await this.discovery.start();
+    }
+    this.statusTimer = setInterval(() => this.emitStatus(), 1000);
+  }
+
+  // ---- events ---------------------------------------------------------------------------
+
+  on<E extends ApiEventName>(event: E, listener: (payload: ApiEvents[E]) => void): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(listener as Listener);
+    return () => set.delete(listener as Listener);
+  }
+
+  private emit<E extends ApiEventName>(event: E, payload: ApiEvents[E]): void {
+    for (const listener of this.listeners.get(event) ?? []) {
+      try {
+        (listener as (payload: ApiEvents[E]) => void)(payload);
+      } catch (error) {
+        this.options.logger.warn('an event listener failed', { event, error: String(error) });
+      }
+    }
+  }
+
+  private statusSoon: ReturnType<typeof setTimeout> | null = null;
+  private emitStatusSoon(): void {
+    if (this.statusSoon) return;
+    this.statusSoon = setTimeout(() => {
+      this.statusSoon = null;
+      this.emitStatus();
+    }, 50);
+  }
+
+  private emitStatus(): void {
+    if (!this.listeners.get('status')?.size) return;
+    for (const runtime of this.classes.values()) this.emit('status', this.classStatus(runtime));
+  }
+
+  // ---- classes --------------------------------------------------------------------------
+
+  private openClass(entry: ClassEntry, bootstrap: boolean): ClassRuntime {
+    const runtime: ClassRuntime = new ClassRuntime({
+      classId: entry.classId,
+      laptopId: this.laptopId,
+      file: join(this.options.dataDir, 'classes', `${entry.classId}.sqlite`),
+      bootstrap,
+      timing: this.timing,
+      send: (to, message) => void this.transport.send(to, entry.classId, message),
+      request: (to, payload, timeoutMs) => this.transport.request(to, entry.classId, payload, timeoutMs),
+      connectedPeers: () => this.transport.connectedPeers(entry.classId),
+      autopilot: { preferred: (): string[] => this.teachers(runtime), ...this.options.autopilot },
+      logger: this.options.logger,
+      onChange: () => this.emitStatusSoon(),
+      onApplied: (index) => this.emit('applied', { classId: entry.classId, index }),
+      onOutboxChange: (pending) => this.emit('outbox', { classId: entry.classId, pending }),
+    });
+    this.classes.set(entry.classId, runtime);
+    runtime.start();
+    return runtime;
+  }
+
+  private runtime(classId: string): ClassRuntime {
+    const runtime = this.classes.get(classId);
+    if (!runtime) throw new ServiceError('UNKNOWN_CLASS', 'This laptop is not part of that class.');
+    return runtime;
+  }
+
+  private teachers(runtime: ClassRuntime): string[] {
+    const rows = runtime.storage.database
+      .prepare('SELECT key FROM kv WHERE key >= ? AND key < ?')
+      .pluck()
+      .all(TEACHER_KEY_PREFIX, `${TEACHER_KEY_PREFIX}\uffff`) as string[];
+    return rows.map((key) => key.slice(TEACHER_KEY_PREFIX.length));
+  }
+
+  private async createClass(name: string): Promise<{ classId: string; joinCode: string }> {
+    const trimmed = typeof name === 'string' ? name.trim() : '';
+    if (trimmed.length === 0 || trimmed.length > 200) {
+      throw new ServiceError('BAD_CLASS_NAME', 'A class needs a name of 1 to 200 characters.');
+    }
+    const secret = newClassSecret();
+    const entry = this.registry.add(trimmed, secret, true);
+    this.transport.addClass(entry.classId, secret);
+    const runtime = this.openClass(entry, true);
+    this.discovery?.setClassTags(this.classes.keys());
+    // The class's own facts travel in its log, so every laptop that joins learns them.
+    await runtime.router.write(encodeKeyValueCommand({ op: 'put', key: NAME_KEY, value: trimmed }), 10_000);
+    await runtime.router.write(encodeKeyValueCommand({ op: 'put', key: `${TEACHER_KEY_PREFIX}${this.laptopId}`, value: '1' }), 10_000);
+    return { classId: entry.classId, joinCode: joinCodeFor(secret) };
+  }
+
+  private joinClass(joinCode: string): { classId: string } {
+    const secret = secretFromJoinCode(typeof joinCode === 'string' ? joinCode : '');
+    const entry = this.registry.add('', secret, false);
+    if (!this.classes.has(entry.classId)) {
+      this.transport.addClass(entry.classId, secret);
+      const runtime = this.openClass(entry, false);
+      this.discovery?.setClassTags(this.classes.keys());
+      void this.askToJoin(runtime);
+    }
+    return { classId: entry.classId };
+  }
+
+  /** Ask whoever we can reach to admit this laptop, until the log says we are a member. */
+  private async askToJoin(runtime: ClassRuntime): Promise<void> {
+    const isMember = () => {
+      const { voters, learners } = runtime.group.status().config;
+      return voters.includes(this.laptopId) || learners.includes(this.laptopId);
+    };
+    const request = encodeForwardRequest({ kind: 'join', laptopId: this.laptopId });
+    while (!this.closing && !isMember()) {
+      const known = runtime.group.leader();
+      const targets = known ? [known] : this.transport.connectedPeers(runtime.classId);
+      for (const target of targets) {
+        try {
+          const reply = decodeForwardReply(await this.transport.request(target, runtime.classId, request, 3000));
+          if (reply?.kind === 'notLeader' && reply.leader && reply.leader !== target) {
+            await this.transport.request(reply.leader, runtime.classId, request, 3000).catch(() => undefined);
+          }
+          if (reply?.kind === 'applied') break;
+        } catch {
+          // Not reachable yet: discovery or the next round will find someone.
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, JOIN_RETRY_MS));
+    }
+    this.options.logger.info('admitted to the class', { classId: runtime.classId });
+    this.emitStatusSoon();
+  }
+
+  // ---- reads and writes -----------------------------------------------------------------
+
+  private async write(classId: string, command: unknown, waitMs = 5000): Promise<WriteResult> {
+    const runtime = this.runtime(classId);
+    const parsed = validateCommand(command);
+    const wait = Number.isFinite(waitMs) ? Math.min(Math.max(0, waitMs), 60_000) : 5000;
+    const outcome = await runtime.router.write(encodeKeyValueCommand(parsed), wait);
+    const clientId = runtime.outbox.clientId;
+    return outcome.status === 'applied'
+      ? { status: 'applied', index: outcome.index, clientId, seq: outcome.seq }
+      : { status: 'pending', clientId, seq: outcome.seq };
+  }
+
+  private async read(classId: string, key: string, linearizable: boolean): Promise<ReadResult> {
+    const runtime = this.runtime(classId);
+    if (typeof key !== 'string') throw new ServiceError('BAD_KEY', 'A read needs a key.');
+    if (linearizable) {
+      try {
+        await withTimeout(runtime.group.readIndex(), 5000);
+      } catch {
+        throw new ServiceError('NO_LEADER', 'The class cannot be reached right now, so an up-to-date answer is not possible.');
+      }
+    }
+    return {
+      key,
+      value: runtime.stateMachine.get(runtime.storage.database, key) ?? null,
+      appliedIndex: runtime.storage.appliedIndex(),
+      leaderContactMs: runtime.group.leaderContactMs(),
+      linearizable,
+    };
+  }
+
+  // ---- peers ----------------------------------------------------------------------------
+
+  private peerFound(found: DiscoveredPeer): void {
+    const host = found.addresses[0];
+    if (!found.laptopId || !host) return;
+    this.addresses.set(found.laptopId, `${host}:${found.port}`);
+    this.transport.addPeer(found.laptopId, { host, port: found.port });
+  }
+
+  private addPeerAddress(address: string): { ok: true } {
+    const match = typeof address === 'string' ? /^([A-Za-z0-9]{8,64})@([^\s@:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(address.trim()) : null;
+    const port = match ? Number(match[3]) : 0;
+    if (!match || port < 1 || port > 65_535) {
+      throw new ServiceError('BAD_ADDRESS', 'A laptop address looks like LAPTOPID@192.168.1.20:4242 (shown on that laptop).');
+    }
+    const [, laptopId, rawHost] = match as unknown as [string, string, string];
+    const host = rawHost.replace(/^\[|\]$/g, '');
+    this.addresses.set(laptopId, `${host}:${port}`);
+    this.transport.addPeer(laptopId, { host, port });
+    return { ok: true };
+  }
+
+  // ---- status ---------------------------------------------------------------------------
+
+  private status(): NodeStatus {
+    return {
+      laptopId: this.laptopId,
+      displayName: this.options.displayName,
+      address: `${this.laptopId}@${this.reachableHost()}:${this.transport.port}`,
+      version,
+      classes: [...this.classes.values()].map((runtime) => this.classStatus(runtime)),
+    };
+  }
+
+  /** The address others can dial: the bind address, or this laptop's first LAN address. */
+  private reachableHost(): string {
+    const host = this.options.host;
+    if (host !== '0.0.0.0' && host !== '::') return host.includes(':') ? `[${host}]` : host;
+    for (const addresses of Object.values(networkInterfaces())) {
+      const lan = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
+      if (lan) return lan.address;
+    }
+    return '127.0.0.1';
+  }
+
+  private classStatus(runtime: ClassRuntime): ClassStatus {
+    const status = runtime.group.status();
+    const { voters, learners } = status.config;
+    const connected = new Set(this.transport.connectedPeers(runtime.classId));
+    const ids = new Set([...voters, ...learners, ...connected]);
+    ids.delete(this.laptopId);
+    const now = Date.now();
+    const peers: PeerInfo[] = [...ids].sort().map((laptopId) => {
+      const heard = this.lastHeard.get(laptopId);
+      const progress = status.progress[laptopId];
+      return {
+        laptopId,
+        address: this.addresses.get(laptopId) ?? null,
+        connected: connected.has(laptopId),
+        lastContactMs: heard === undefined ? null : now - heard,
+        membership: voters.includes(laptopId) ? 'voter' : learners.includes(laptopId) ? 'learner' : 'none',
+        progress: progress ? { match: progress.match, next: progress.next, state: progress.state } : null,
+      };
+    });
+    const name = runtime.stateMachine.get(runtime.storage.database, NAME_KEY) ?? this.registry.get(runtime.classId)?.name ?? '';
+    return {
+      classId: runtime.classId,
+      name,
+      role: status.role,
+      term: status.term,
+      leader: status.leader,
+      commit: status.commit,
+      applied: runtime.storage.appliedIndex(),
+      voters,
+      learners,
+      peers,
+      outbox: runtime.outbox.size(),
+      digest: runtime.storage.digest(),
+      leaderContactMs: runtime.group.leaderContactMs(),
+    };
+  }
+
+  // ---- shutdown -------------------------------------------------------------------------
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.statusTimer) clearInterval(this.statusTimer);
+      if (this.statusSoon) clearTimeout(this.statusSoon);
+      // Leadership hand-off needs the transport, so classes close first.
+      await Promise.all([...this.classes.values()].map((runtime) => runtime.close()));
+      await this.discovery?.stop();
+      await this.transport.stop();
+    })();
+    return this.closing;
+  }
+}
+
+function validateCommand(command: unknown): { op: 'put'; key: string; value: string } | { op: 'delete'; key: string } {
+  const c = command as { op?: unknown; key?: unknown; value?: unknown } | null;
+  const keyOk = typeof c?.key === 'string' && c.key.length > 0 && c.key.length <= 1024;
+  if (c && keyOk && c.op === 'delete') return { op: 'delete', key: c.key as string };
+  if (c && keyOk && c.op === 'put' && typeof c.value === 'string' && c.value.length <= 1024 * 1024) {
+    return { op: 'put', key: c.key as string, value: c.value };
+  }
+  throw new ServiceError('BAD_COMMAND', 'A write is {op: "put", key, value} or {op: "delete", key}, with a key of up to 1024 characters.');
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,263 @@
+// One class's Raft group on this laptop: drives the pure RaftNode with the SQLite storage and
+// the transport. This is the Ready loop of ARCHITECTURE.md: persist (one transaction), then
+// send, then apply (one transaction with the applied index), then advance; one pass handles
+// everything that arrived since the last, so under load one fsync carries many writes.
+import { NotLeaderError, RaftNode, type ConfChange, type Entry, type Message, type RandomSource, type Status } from '../../raft';
+import type { CompactionPolicy, SqliteStorage } from '../storage';
+import type { Logger } from '../transport/types';
+
+export interface RaftGroupOptions<Result> {
+  laptopId: string;
+  storage: SqliteStorage<Result>;
+  /** Hands a message to the transport; must not block or throw. */
+  send: (to: string, message: Message) => void;
+  random: RandomSource;
+  /** Milliseconds per Raft tick. */
+  tickMs: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+  compaction: CompactionPolicy;
+  logger: Logger;
+  /** Called after each Ready with the entries just applied and their results. */
+  onApplied?: (applied: { entry: Entry; result: Result }[]) => void;
+  /** Called when role, leader or term changed. */
+  onStateChange?: (status: Status) => void;
+}
+
+/** Why a proposal's outcome is unknown: the caller retries it with the same client id and sequence. */
+export class ProposalLostError extends Error {
+  readonly code = 'PROPOSAL_LOST';
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'ProposalLostError';
+  }
+}
+
+interface Waiter<Result> {
+  term: number;
+  resolve: (applied: { index: number; result: Result }) => void;
+  reject: (error: Error) => void;
+}
+
+interface ReadWaiter {
+  resolve: (index: number) => void;
+  reject: (error: Error) => void;
+}
+
+export class RaftGroup<Result> {
+  private readonly node: RaftNode;
+  private readonly proposals = new Map<number, Waiter<Result>>();
+  private readonly reads = new Map<string, ReadWaiter>();
+  /** Reads whose index is known, waiting for this laptop to apply it. */
+  private readonly readsAwaitingApply: { index: number; resolve: (index: number) => void }[] = [];
+  private readSequence = 0;
+  /** Callers waiting for this laptop to apply an index (read-your-writes after a forward). */
+  private appliedWaiters: { index: number; resolve: () => void }[] = [];
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private scheduled = false;
+  private stopped = false;
+  private lastRoleKey = '';
+  /** When we last heard from the leader (any message from it), for staleness stamps. */
+  private leaderContactAt: number | null = null;
+
+  constructor(private readonly options: RaftGroupOptions<Result>) {
+    this.node = new RaftNode({
+      id: options.laptopId,
+      storage: options.storage,
+      random: options.random,
+      electionTicks: options.electionTicks,
+      heartbeatTicks: options.heartbeatTicks,
+      applied: options.storage.appliedIndex(),
+    });
+  }
+
+  start(): void {
+    if (this.timer || this.stopped) return;
+    this.timer = setInterval(() => {
+      this.node.tick();
+      this.schedule();
+    }, this.options.tickMs);
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const waiter of this.proposals.values()) waiter.reject(new ProposalLostError('this laptop is shutting down'));
+    this.proposals.clear();
+    for (const waiter of this.reads.values()) waiter.reject(new ProposalLostError('this laptop is shutting down'));
+    this.reads.clear();
+  }
+
+  /** A Raft message from `from` (already authenticated by the transport). */
+  step(from: string, message: Message): void {
+    if (this.stopped || message.from !== from) return;
+    if (message.from === this.node.status().leader) this.leaderContactAt = Date.now();
+    this.node.step(message);
+    if (message.from === this.node.status().leader) this.leaderContactAt = Date.now();
+    this.schedule();
+  }
+
+  /**
+   * Propose `data` on this laptop, which must lead (else `NotLeaderError`). Resolves once the
+   * entry is applied here, with the state machine's result.
+   */
+  propose(data: Uint8Array): Promise<{ index: number; result: Result }> {
+    const { index, term } = this.node.propose(data);
+    this.schedule();
+    return new Promise((resolve, reject) => this.proposals.set(index, { term, resolve, reject }));
+  }
+
+  proposeConfChange(change: ConfChange): Promise<{ index: number; result: Result }> {
+    const { index, term } = this.node.proposeConfChange(change);
+    this.schedule();
+    return new Promise((resolve, reject) => this.proposals.set(index, { term, resolve, reject }));
+  }
+
+  /** A linearizable read point: resolves with an index this laptop has applied (ReadIndex). */
+  readIndex(): Promise<number> {
+    const requestId = `${this.options.laptopId}:${++this.readSequence}`;
+    this.node.readIndex(requestId);
+    this.schedule();
+    return new Promise((resolve, reject) => this.reads.set(requestId, { resolve, reject }));
+  }
+
+  /** Resolves once this laptop has applied `index`. */
+  waitApplied(index: number): Promise<void> {
+    if (this.options.storage.appliedIndex() >= index) return Promise.resolve();
+    return new Promise((resolve) => this.appliedWaiters.push({ index, resolve }));
+  }
+
+  transferLeadership(to: string): void {
+    this.node.transferLeadership(to);
+    this.schedule();
+  }
+
+  campaign(): void {
+    this.node.campaign();
+    this.schedule();
+  }
+
+  status(): Status {
+    return this.node.status();
+  }
+
+  /** Milliseconds since the last message from the leader; 0 on the leader; null if never. */
+  leaderContactMs(): number | null {
+    const status = this.node.status();
+    if (status.role === 'leader') return 0;
+    return this.leaderContactAt === null ? null : Date.now() - this.leaderContactAt;
+  }
+
+  isLeader(): boolean {
+    return this.node.status().role === 'leader';
+  }
+
+  leader(): string | null {
+    return this.node.status().leader;
+  }
+
+  /** Throws NotLeaderError unless this laptop leads; for callers choosing where to send a write. */
+  assertLeader(): void {
+    const status = this.node.status();
+    if (status.role !== 'leader') throw new NotLeaderError(status.leader);
+  }
+
+  /** Run the Ready loop soon, once, however many inputs arrive before it runs. */
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      try {
+        this.processReady();
+      } catch (error) {
+        // A failing disk write must not be acknowledged to anyone: stop this group loudly.
+        this.options.logger.error('the class stopped after a storage failure', { error: String(error) });
+        this.stop();
+      }
+    });
+  }
+
+  private processReady(): void {
+    const { storage, send } = this.options;
+    while (!this.stopped && this.node.hasReady()) {
+      const ready = this.node.ready();
+      // 1. Durable first: a vote or an acknowledgement must survive a crash of this laptop.
+      storage.persist(ready);
+      // 2. Only then tell anyone.
+      for (const message of ready.messages) send(message.to, message);
+      // 3. Apply, in one transaction with the applied index.
+      if (ready.snapshot) this.failProposalsThrough(ready.snapshot.meta.index);
+      const applied = storage.applyCommitted(ready.committedEntries, this.node.confState());
+      this.node.advance();
+      this.settle(ready.committedEntries, applied);
+      for (const read of ready.readStates) this.readKnown(read.requestId, read.index);
+      if (ready.softState || ready.hardState) this.noteStateChange();
+    }
+    this.releaseReads();
+    storage.maybeCompact(this.options.compaction);
+  }
+
+  private settle(entries: Entry[], applied: { index: number; result: Result }[]): void {
+    const results = new Map(applied.map((a) => [a.index, a.result]));
+    const out: { entry: Entry; result: Result }[] = [];
+    for (const entry of entries) {
+      const result = results.get(entry.index);
+      if (result === undefined) continue;
+      out.push({ entry, result });
+      const waiter = this.proposals.get(entry.index);
+      if (!waiter) continue;
+      this.proposals.delete(entry.index);
+      if (waiter.term === entry.term) waiter.resolve({ index: entry.index, result });
+      else waiter.reject(new ProposalLostError('another leader replaced the write before it was committed'));
+    }
+    if (out.length > 0) this.options.onApplied?.(out);
+  }
+
+  private failProposalsThrough(index: number): void {
+    for (const [at, waiter] of this.proposals) {
+      if (at > index) continue;
+      this.proposals.delete(at);
+      waiter.reject(new ProposalLostError('a snapshot replaced the log before the write was seen applied'));
+    }
+  }
+
+  private readKnown(requestId: string, index: number): void {
+    const waiter = this.reads.get(requestId);
+    if (!waiter) return;
+    this.reads.delete(requestId);
+    this.readsAwaitingApply.push({ index, resolve: waiter.resolve });
+  }
+
+  private releaseReads(): void {
+    const applied = this.options.storage.appliedIndex();
+    if (this.appliedWaiters.length > 0) {
+      const ready = this.appliedWaiters.filter((w) => w.index <= applied);
+      this.appliedWaiters = this.appliedWaiters.filter((w) => w.index > applied);
+      for (const waiter of ready) waiter.resolve();
+    }
+    for (let i = this.readsAwaitingApply.length - 1; i >= 0; i--) {
+      const read = this.readsAwaitingApply[i]!;
+      if (read.index <= applied) {
+        this.readsAwaitingApply.splice(i, 1);
+        read.resolve(applied);
+      }
+    }
+  }
+
+  private noteStateChange(): void {
+    const status = this.node.status();
+    const key = `${status.role}/${status.leader}/${status.term}`;
+    if (key === this.lastRoleKey) return;
+    this.lastRoleKey = key;
+    this.options.logger.info('raft state', { role: status.role, leader: status.leader, term: status.term });
+    // A new term may have dropped reads in flight; their callers retry.
+    if (status.role !== 'leader') {
+      for (const waiter of this.reads.values()) waiter.reject(new ProposalLostError('leadership changed during a read'));
+      this.reads.clear();
+    }
+    this.options.onStateChange?.(status);
+  }
+}

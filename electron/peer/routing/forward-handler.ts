@@ -1,0 +1,24 @@
+// The leader's side of forwarding: a follower's request, answered after the write is applied
+// here. A laptop that doesn't lead says who does, so the follower can retry there.
+import { NotLeaderError, ProposalDroppedError } from '../../raft';
+import type { RaftGroup } from '../group/raft-group';
+import { decodeForwardRequest, encodeForwardReply, type ForwardReply } from './forward-protocol';
+
+/** Handles a join request (the membership autopilot's business); answers like a write. */
+export type JoinHandler = (laptopId: string) => Promise<ForwardReply>;
+
+export async function answerForward(group: RaftGroup<unknown>, payload: Uint8Array, onJoin: JoinHandler): Promise<Uint8Array> {
+  const request = decodeForwardRequest(payload);
+  if (!request) return encodeForwardReply({ kind: 'error', code: 'MALFORMED', message: 'the request could not be read' });
+  if (!group.isLeader()) return encodeForwardReply({ kind: 'notLeader', leader: group.leader() });
+  try {
+    if (request.kind === 'join') return encodeForwardReply(await onJoin(request.laptopId));
+    const applied = await group.propose(request.envelope);
+    return encodeForwardReply({ kind: 'applied', index: applied.index });
+  } catch (error) {
+    if (error instanceof NotLeaderError) return encodeForwardReply({ kind: 'notLeader', leader: error.leader });
+    if (error instanceof ProposalDroppedError) return encodeForwardReply({ kind: 'notLeader', leader: null });
+    const message = error instanceof Error ? error.message : String(error);
+    return encodeForwardReply({ kind: 'error', code: 'NOT_APPLIED', message });
+  }
+}

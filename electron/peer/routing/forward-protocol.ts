@@ -1,0 +1,54 @@
+// The request a follower sends to the leader on a client's behalf, and the answer. Carried by
+// the transport's request frames and validated on receipt: a peer may be broken or hostile.
+
+export type ForwardRequest = { kind: 'write'; envelope: Uint8Array } | { kind: 'join'; laptopId: string };
+
+export type ForwardReply =
+  | { kind: 'applied'; index: number }
+  | { kind: 'notLeader'; leader: string | null }
+  | { kind: 'error'; code: string; message: string };
+
+const WRITE = 1;
+const JOIN = 2;
+const MAX_ID_LENGTH = 128;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeForwardRequest(request: ForwardRequest): Uint8Array {
+  const body = request.kind === 'write' ? request.envelope : encoder.encode(request.laptopId);
+  const out = new Uint8Array(1 + body.byteLength);
+  out[0] = request.kind === 'write' ? WRITE : JOIN;
+  out.set(body, 1);
+  return out;
+}
+
+/** The request in `bytes`, or null when it is not one. */
+export function decodeForwardRequest(bytes: Uint8Array): ForwardRequest | null {
+  if (bytes.byteLength < 2) return null;
+  const body = bytes.slice(1);
+  if (bytes[0] === WRITE) return { kind: 'write', envelope: body };
+  if (bytes[0] === JOIN && body.byteLength <= MAX_ID_LENGTH) {
+    try {
+      return { kind: 'join', laptopId: decoder.decode(body) };
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+export function encodeForwardReply(reply: ForwardReply): Uint8Array {
+  return encoder.encode(JSON.stringify(reply));
+}
+
+export function decodeForwardReply(bytes: Uint8Array): ForwardReply | null {
+  try {
+    const reply = JSON.parse(decoder.decode(bytes)) as ForwardReply;
+    if (reply.kind === 'applied' && Number.isSafeInteger(reply.index)) return reply;
+    if (reply.kind === 'notLeader' && (reply.leader === null || typeof reply.leader === 'string')) return reply;
+    if (reply.kind === 'error' && typeof reply.code === 'string' && typeof reply.message === 'string') return reply;
+    return null;
+  } catch {
+    return null;
+  }
+}

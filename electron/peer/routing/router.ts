@@ -1,0 +1,161 @@
+// Where a write goes: proposed here if this laptop leads, else forwarded to the leader. Every
+// write first lands in the durable outbox with its sequence number, so it survives a restart
+// and a retry is applied exactly once; it leaves the outbox once this laptop has applied it
+// (read-your-writes). While no leader can be reached, writes stay pending and are delivered
+// by a background loop when the class is reachable again.
+import { NotLeaderError, ProposalDroppedError } from '../../raft';
+import type { RaftGroup } from '../group/raft-group';
+import type { Logger } from '../transport/types';
+import { encodeEnvelope } from './envelope';
+import { decodeForwardReply, encodeForwardRequest, type ForwardReply } from './forward-protocol';
+import type { Outbox, OutboxItem } from './outbox';
+
+/** Sends a request to a laptop and resolves with its answer; rejects on timeout or disconnect. */
+export type RequestSender = (laptopId: string, payload: Uint8Array, timeoutMs: number) => Promise<Uint8Array>;
+
+export interface RouterOptions {
+  group: RaftGroup<unknown>;
+  outbox: Outbox;
+  request: RequestSender;
+  logger: Logger;
+  /** How long one delivery attempt may take before it is retried. */
+  attemptTimeoutMs?: number;
+  /** Writes delivered at once; more wait their turn. */
+  maxInFlight?: number;
+  /** Called when the outbox size changed. */
+  onOutboxChange?: (pending: number) => void;
+}
+
+export type WriteOutcome = { status: 'applied'; index: number; seq: number } | { status: 'pending'; seq: number };
+
+interface Delivery {
+  done: Promise<number>;
+  resolve: (index: number) => void;
+}
+
+export class Router {
+  private readonly inFlight = new Set<number>();
+  private readonly deliveries = new Map<number, Delivery>();
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private retryDelayMs = 50;
+  private stopped = false;
+
+  constructor(private readonly options: RouterOptions) {}
+
+  /** Start delivering whatever the outbox holds from before a restart. */
+  start(): void {
+    this.pump();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+  }
+
+  /** The class's state changed (a new leader, a reconnection): try the pending writes now. */
+  nudge(): void {
+    this.retryDelayMs = 50;
+    this.pump();
+  }
+
+  /**
+   * Record `command` durably and deliver it. Resolves `applied` once this laptop applied it, or
+   * `pending` after `waitMs` if the class can't be reached; a pending write is still delivered.
+   */
+  async write(command: Uint8Array, waitMs: number): Promise<WriteOutcome> {
+    const item = this.options.outbox.add(command);
+    this.options.onOutboxChange?.(this.options.outbox.size());
+    const delivery = this.deliveryFor(item.seq);
+    this.pump();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), waitMs)));
+    const index = await Promise.race([delivery.done, timeout]);
+    clearTimeout(timer);
+    return index === null ? { status: 'pending', seq: item.seq } : { status: 'applied', index, seq: item.seq };
+  }
+
+  private deliveryFor(seq: number): Delivery {
+    let delivery = this.deliveries.get(seq);
+    if (!delivery) {
+      let resolve!: (index: number) => void;
+      const done = new Promise<number>((r) => (resolve = r));
+      delivery = { done, resolve };
+      this.deliveries.set(seq, delivery);
+    }
+    return delivery;
+  }
+
+  /** Start delivering every pending write not already on its way, oldest first. */
+  private pump(): void {
+    if (this.stopped) return;
+    const max = this.options.maxInFlight ?? 256;
+    for (const item of this.options.outbox.pending()) {
+      if (this.inFlight.size >= max) break;
+      if (this.inFlight.has(item.seq)) continue;
+      this.inFlight.add(item.seq);
+      void this.deliver(item).finally(() => this.inFlight.delete(item.seq));
+    }
+  }
+
+  private async deliver(item: OutboxItem): Promise<void> {
+    const { group, outbox } = this.options;
+    const envelope = encodeEnvelope({
+      clientId: outbox.clientId,
+      seq: item.seq,
+      ackedBelow: outbox.lowestUnanswered(),
+      command: item.command,
+    });
+    let index: number | null = null;
+    try {
+      index = await this.attempt(envelope);
+    } catch (error) {
+      this.options.logger.debug('write not delivered yet', { seq: item.seq, reason: String(error) });
+    }
+    if (index === null || this.stopped) {
+      this.scheduleRetry();
+      return;
+    }
+    await group.waitApplied(index);
+    outbox.remove(item.seq);
+    this.options.onOutboxChange?.(outbox.size());
+    this.deliveryFor(item.seq).resolve(index);
+    this.deliveries.delete(item.seq);
+    this.retryDelayMs = 50;
+  }
+
+  /** One try: the index the write was applied at, or null when no leader took it. */
+  private async attempt(envelope: Uint8Array): Promise<number | null> {
+    const { group } = this.options;
+    const timeoutMs = this.options.attemptTimeoutMs ?? 3000;
+    if (group.isLeader()) {
+      try {
+        const applied = await withTimeout(group.propose(envelope), timeoutMs);
+        return applied.index;
+      } catch (error) {
+        if (error instanceof NotLeaderError || error instanceof ProposalDroppedError) return null;
+        throw error;
+      }
+    }
+    const leader = group.leader();
+    if (leader === null) return null;
+    const bytes = await this.options.request(leader, encodeForwardRequest({ kind: 'write', envelope }), timeoutMs);
+    const reply: ForwardReply | null = decodeForwardReply(bytes);
+    if (reply?.kind === 'applied') return reply.index;
+    return null;
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.pump();
+    }, this.retryDelayMs);
+    this.retryDelayMs = Math.min(2000, this.retryDelayMs * 2);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

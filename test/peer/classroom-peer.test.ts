@@ -1,0 +1,129 @@
+// Three laptops in one process on loopback: real WebSockets, real SQLite files, real Raft
+// groups. A class is created on one, joined from the others, and written from all three.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ClassroomPeer } from '../../electron/peer/classroom-peer';
+import { silentLogger } from '../../electron/peer/transport';
+import type { ClassStatus } from '../../shared/api';
+
+const dirs: string[] = [];
+const peers: ClassroomPeer[] = [];
+
+afterEach(async () => {
+  await Promise.all(peers.splice(0).map((peer) => peer.close()));
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function openPeer(name: string, dataDir = mkdtempSync(join(tmpdir(), `quorum-peer-${name}-`))): Promise<ClassroomPeer> {
+  if (!dirs.includes(dataDir)) dirs.push(dataDir);
+  const peer = await ClassroomPeer.open({
+    dataDir,
+    displayName: name,
+    host: '127.0.0.1',
+    port: 0,
+    discovery: { enabled: false },
+    logger: silentLogger,
+    autopilot: { intervalMs: 100 },
+  });
+  peers.push(peer);
+  return peer;
+}
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function classStatus(peer: ClassroomPeer, classId: string): Promise<ClassStatus> {
+  const status = await peer.methods.status({});
+  return status.classes.find((c) => c.classId === classId)!;
+}
+
+/** Every laptop knows every other's address, as the manual fallback would give them. */
+async function connectAll(all: ClassroomPeer[]): Promise<void> {
+  for (const a of all) {
+    for (const b of all) {
+      if (a === b) continue;
+      await a.methods.addPeerAddress({ address: (await b.methods.status({})).address });
+    }
+  }
+}
+
+async function classOfThree() {
+  const teacher = await openPeer('teacher');
+  const { classId, joinCode } = await teacher.methods.createClass({ name: 'Physics, period 3' });
+  const students = [await openPeer('student-a'), await openPeer('student-b')];
+  const all = [teacher, ...students];
+  await connectAll(all);
+  for (const student of students) await student.methods.joinClass({ joinCode });
+  await eventually('three voters', async () => {
+    const status = await classStatus(teacher, classId);
+    return status.voters.length === 3 && status.role === 'leader';
+  });
+  return { teacher, students, all, classId, joinCode };
+}
+
+describe('a class on three laptops', () => {
+  it('is created on the teacher’s laptop, joined by two students and promoted to three voters', async () => {
+    const { all, classId } = await classOfThree();
+    for (const peer of all) {
+      const status = await eventually('the class name replicated', async () => {
+        const s = await classStatus(peer, classId);
+        return s.name === 'Physics, period 3' && s;
+      });
+      expect(status.voters).toHaveLength(3);
+    }
+  }, 30_000);
+
+  it('applies writes from every laptop exactly once and ends with identical digests', async () => {
+    const { all, classId } = await classOfThree();
+    const results = await Promise.all(
+      all.flatMap((peer, p) =>
+        Array.from({ length: 20 }, (_, i) => peer.methods.write({ classId, command: { op: 'put', key: `k${p}-${i}`, value: `v${i}` } })),
+      ),
+    );
+    expect(results.every((r) => r.status === 'applied')).toBe(true);
+    // Read-your-writes: the writer sees its own write at once.
+    const own = await all[1]!.methods.read({ classId, key: 'k1-19' });
+    expect(own.value).toBe('v19');
+    const statuses = await eventually('equal digests', async () => {
+      const s = await Promise.all(all.map((peer) => classStatus(peer, classId)));
+      return s.every((x) => x.digest === s[0]!.digest && x.applied === s[0]!.applied) && s;
+    });
+    expect(statuses[0]!.outbox).toBe(0);
+  }, 30_000);
+
+  it('keeps a write made with no leader in reach in the outbox and delivers it later', async () => {
+    const { teacher, students, classId } = await classOfThree();
+    const [a, b] = students as [ClassroomPeer, ClassroomPeer];
+    // Two of three laptops gone: no quorum, so the write waits.
+    await teacher.close();
+    await b.close();
+    const pending = await a.methods.write({ classId, command: { op: 'put', key: 'offline', value: 'kept' }, waitMs: 300 });
+    expect(pending.status).toBe('pending');
+    expect((await classStatus(a, classId)).outbox).toBe(1);
+    // They come back (same data directories): the write is delivered once.
+    const dataDirs = dirs.slice();
+    const teacherAgain = await openPeer('teacher', dataDirs[0]!);
+    const bAgain = await openPeer('student-b', dataDirs[2]!);
+    await connectAll([teacherAgain, a, bAgain]);
+    await eventually('the outbox drained', async () => (await classStatus(a, classId)).outbox === 0);
+    const read = await eventually('the write visible on the teacher', async () => {
+      const r = await teacherAgain.methods.read({ classId, key: 'offline', linearizable: true }).catch(() => null);
+      return r?.value === 'kept' && r;
+    });
+    expect(read.linearizable).toBe(true);
+  }, 40_000);
+
+  it('refuses a wrong join code with a sentence', async () => {
+    const student = await openPeer('student');
+    await expect(student.methods.joinClass({ joinCode: 'not-a-code' })).rejects.toThrow(/join code is not right/);
+  });
+});
