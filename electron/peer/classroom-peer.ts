@@ -1,7 +1,7 @@
 // The classroom peer: one per laptop, many classes. It owns the laptop's identity, the
 // transport, discovery and one ClassRuntime per class, and implements the API of
 // shared/api.ts for the Electron shell and the headless node alike. It never imports Electron.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { ApiEventName, ApiEvents, ClassStatus, NodeStatus, PeerInfo, ReadResult, WriteResult } from '../../shared/api';
@@ -103,6 +103,7 @@ export class ClassroomPeer implements PeerService {
       this.emitStatusSoon();
     });
     for (const entry of this.registry.all()) this.openClass(entry, false);
+    for (const address of this.savedAddresses()) this.dialAddress(address);
     if (this.options.discovery.enabled) {
       this.discovery = new MdnsDiscovery({
         laptopId: this.laptopId,
@@ -284,16 +285,37 @@ export class ClassroomPeer implements PeerService {
   }
 
   private addPeerAddress(address: string): { ok: true } {
-    const match = typeof address === 'string' ? /^([A-Za-z0-9]{8,64})@([^\s@:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(address.trim()) : null;
-    const port = match ? Number(match[3]) : 0;
-    if (!match || port < 1 || port > 65_535) {
+    const parsed = parseLaptopAddress(address);
+    if (!parsed) {
       throw new ServiceError('BAD_ADDRESS', 'A laptop address looks like LAPTOPID@192.168.1.20:4242 (shown on that laptop).');
     }
-    const [, laptopId, rawHost] = match as unknown as [string, string, string];
-    const host = rawHost.replace(/^\[|\]$/g, '');
-    this.addresses.set(laptopId, `${host}:${port}`);
-    this.transport.addPeer(laptopId, { host, port });
+    this.dialAddress(parsed);
+    // Kept, so the laptop is found again after a restart even where multicast is blocked.
+    const saved = this.savedAddresses().filter((a) => a.laptopId !== parsed.laptopId);
+    const file = join(this.options.dataDir, MANUAL_PEERS_FILE);
+    writeFileSync(`${file}.tmp`, JSON.stringify([...saved, parsed], null, 2), { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
     return { ok: true };
+  }
+
+  private dialAddress({ laptopId, host, port }: LaptopAddress): void {
+    this.addresses.set(laptopId, `${host.includes(':') ? `[${host}]` : host}:${port}`);
+    this.transport.addPeer(laptopId, { host, port });
+  }
+
+  private savedAddresses(): LaptopAddress[] {
+    const file = join(this.options.dataDir, MANUAL_PEERS_FILE);
+    if (!existsSync(file)) return [];
+    try {
+      const list = JSON.parse(readFileSync(file, 'utf8')) as unknown[];
+      return list.flatMap((a) => {
+        const parsed = typeof a === 'object' && a !== null ? parseLaptopAddress(formatLaptopAddress(a as LaptopAddress)) : null;
+        return parsed ? [parsed] : [];
+      });
+    } catch (error) {
+      this.options.logger.warn('the saved laptop addresses could not be read; ignoring them', { file, error: String(error) });
+      return [];
+    }
   }
 
   // ---- status ---------------------------------------------------------------------------
@@ -369,6 +391,27 @@ export class ClassroomPeer implements PeerService {
     })();
     return this.closing;
   }
+}
+
+const MANUAL_PEERS_FILE = 'laptop-addresses.json';
+
+interface LaptopAddress {
+  laptopId: string;
+  host: string;
+  port: number;
+}
+
+function formatLaptopAddress(a: LaptopAddress): string {
+  return `${a.laptopId}@${String(a.host).includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+}
+
+/** "LAPTOPID@host:port" (IPv6 in brackets), or null. */
+function parseLaptopAddress(text: unknown): LaptopAddress | null {
+  const match = typeof text === 'string' ? /^([A-Za-z0-9]{8,64})@([^\s@:[\]]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(text.trim()) : null;
+  if (!match) return null;
+  const port = Number(match[3]);
+  if (port < 1 || port > 65_535) return null;
+  return { laptopId: match[1]!, host: match[2]!.replace(/^\[|\]$/g, ''), port };
 }
 
 function validateCommand(command: unknown): { op: 'put'; key: string; value: string } | { op: 'delete'; key: string } {
