@@ -1,42 +1,67 @@
-// `npm start`: open the desktop app, or say plainly why it cannot open here.
+// `npm start`: open the desktop app, or say plainly why it cannot open here and fall back to
+// the headless node, which serves the same API and the same renderer to a browser.
 // The Electron binary is downloaded after `npm install` and may be missing (offline install,
-// CI, sandbox); a missing display or missing system libraries also stop it. In each case we
-// print what is missing and how to fix it, rather than Electron's stack trace.
+// CI, sandbox); a missing display or missing system libraries also stop it.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 const root = dirname(import.meta.dirname);
-const headlessNote =
-  'A headless mode (a classroom peer without a window, used from a browser) arrives in the next release.';
 
 const electron = checkElectron();
 if (!electron.ok) {
-  console.error(
-    [
-      '',
-      'Quorum cannot open its window on this machine.',
-      '',
-      ...electron.problem,
-      '',
-      headlessNote,
-      '',
-    ].join('\n'),
-  );
-  process.exit(1);
+  console.error(['', 'Quorum cannot open its window on this machine.', '', ...electron.problem, ''].join('\n'));
+  startHeadless();
+} else {
+  startElectron(electron.path);
 }
 
-// Builds main, preload and renderer, then launches Electron on the result.
-const electronVite = join(root, 'node_modules', '.bin', 'electron-vite');
-const child = spawn(electronVite, ['preview'], {
-  cwd: root,
-  stdio: 'inherit',
-  shell: process.platform === 'win32',
-  // Launch exactly the binary checked above (it honours ELECTRON_OVERRIDE_DIST_PATH; electron-vite does not).
-  env: { ...process.env, ELECTRON_EXEC_PATH: electron.path },
-});
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+/** The classroom peer without a window: prints the address to open in a browser. */
+function startHeadless() {
+  const dataDir = process.env.QUORUM_DATA_DIR ?? join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'quorum');
+  if (!existsSync(join(root, 'out', 'renderer', 'index.html'))) {
+    console.error('Building the user interface once (a minute at most)…');
+    const build = spawnSync(join(root, 'node_modules', '.bin', 'electron-vite'), ['build'], { cwd: root, stdio: 'inherit' });
+    if (build.status !== 0) console.error('The user interface could not be built; the node still starts and serves its API.');
+  }
+  console.error(`Starting Quorum without a window instead. Its data lives in ${dataDir}.`);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'electron', 'headless', 'main.ts'), '--data-dir', dataDir], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let buffer = '';
+  child.stdout.on('data', (chunk) => {
+    buffer += chunk.toString();
+    let newline;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      if (line.startsWith('quorum-node ready ')) {
+        const ready = JSON.parse(line.slice('quorum-node ready '.length));
+        console.log(`\nQuorum is running. Open this address in a browser on this computer:\n\n  ${ready.api}/#token=${ready.token}\n`);
+      } else {
+        console.log(line);
+      }
+    }
+  });
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+/** Builds main, preload and renderer, then launches Electron on the result. */
+function startElectron(electronPath) {
+  const electronVite = join(root, 'node_modules', '.bin', 'electron-vite');
+  const child = spawn(electronVite, ['preview'], {
+    cwd: root,
+    stdio: 'inherit',
+    shell: process.platform === 'win32',
+    // Launch exactly the binary checked above (it honours ELECTRON_OVERRIDE_DIST_PATH; electron-vite does not).
+    env: { ...process.env, ELECTRON_EXEC_PATH: electronPath },
+  });
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
 
 /**
  * Finds the Electron binary and checks that it can open a window here.
