@@ -46,11 +46,14 @@ function startHeadless() {
       }
     }
   });
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
-/** Builds main, preload and renderer, then launches Electron on the result. */
+/**
+ * Builds main, preload and renderer, then launches Electron on the result.
+ * @param {string} electronPath
+ */
 function startElectron(electronPath) {
   const electronVite = join(root, 'node_modules', '.bin', 'electron-vite');
   const child = spawn(electronVite, ['preview'], {

@@ -14,6 +14,13 @@ import { decodeForwardReply, encodeForwardRequest } from './routing/forward-prot
 import { encodeKeyValueCommand } from './storage';
 import { loadOrCreateIdentity, WebSocketTransport, type Logger } from './transport';
 import { ServiceError, type PeerService, type ServiceMethods } from './service';
+import {
+  decodePeerExchangeReply,
+  decodePeerExchangeRequest,
+  encodePeerExchangeReply,
+  encodePeerExchangeRequest,
+  isPeerExchangeRequest,
+} from './peer-exchange';
 
 export interface ClassroomPeerOptions {
   dataDir: string;
@@ -28,6 +35,7 @@ export interface ClassroomPeerOptions {
 }
 
 const TEACHER_KEY_PREFIX = 'class:teacher:';
+const PEER_EXCHANGE_MS = 2000;
 const NAME_KEY = 'class:name';
 const JOIN_RETRY_MS = 300;
 
@@ -43,6 +51,7 @@ export class ClassroomPeer implements PeerService {
   private readonly timing: RaftTiming;
   private discovery: MdnsDiscovery | null = null;
   private statusTimer: ReturnType<typeof setInterval> | null = null;
+  private exchangeTimer: ReturnType<typeof setInterval> | null = null;
   private closing: Promise<void> | null = null;
 
   static async open(options: ClassroomPeerOptions): Promise<ClassroomPeer> {
@@ -96,6 +105,7 @@ export class ClassroomPeer implements PeerService {
       this.lastHeard.set(from, Date.now());
       const runtime = this.classes.get(classTag);
       if (!runtime) throw new Error('not a member of that class');
+      if (isPeerExchangeRequest(payload)) return this.answerPeerExchange(runtime, from, payload);
       return runtime.answer(payload);
     });
     this.transport.onPeerState((event) => {
@@ -116,6 +126,7 @@ export class ClassroomPeer implements PeerService {
       await this.discovery.start();
     }
     this.statusTimer = setInterval(() => this.emitStatus(), 1000);
+    this.exchangeTimer = setInterval(() => void this.exchangePeers(), PEER_EXCHANGE_MS);
   }
 
   // ---- events ---------------------------------------------------------------------------
@@ -298,6 +309,37 @@ export class ClassroomPeer implements PeerService {
     return { ok: true };
   }
 
+  /** Tell connected laptops of each class where we are, and learn where the class's others are. */
+  private async exchangePeers(): Promise<void> {
+    const own = formatLaptopAddress({ laptopId: this.laptopId, host: this.reachableHost().replace(/^\[|\]$/g, ''), port: this.transport.port });
+    for (const runtime of this.classes.values()) {
+      for (const laptopId of this.transport.connectedPeers(runtime.classId)) {
+        try {
+          const reply = await this.transport.request(laptopId, runtime.classId, encodePeerExchangeRequest(own), 2000);
+          for (const text of decodePeerExchangeReply(reply)) {
+            const address = parseLaptopAddress(text);
+            if (address && address.laptopId !== this.laptopId && !this.addresses.has(address.laptopId)) this.dialAddress(address);
+          }
+        } catch {
+          // It went away or is busy; the next round asks again.
+        }
+      }
+    }
+  }
+
+  /** Answer with the addresses we know of this class's members; note the asker's own. */
+  private answerPeerExchange(runtime: ClassRuntime, from: string, payload: Uint8Array): Uint8Array {
+    const asker = parseLaptopAddress(decodePeerExchangeRequest(payload));
+    // A laptop may tell us only its own address: `from` is who the transport authenticated.
+    if (asker && asker.laptopId === from && !this.addresses.has(asker.laptopId)) {
+      this.dialAddress(asker);
+    }
+    const { voters, learners } = runtime.group.status().config;
+    const members = new Set([...voters, ...learners, ...this.transport.connectedPeers(runtime.classId)]);
+    const known = [...this.addresses.entries()].filter(([id]) => members.has(id)).map(([id, hostPort]) => `${id}@${hostPort}`);
+    return encodePeerExchangeReply(known);
+  }
+
   private dialAddress({ laptopId, host, port }: LaptopAddress): void {
     this.addresses.set(laptopId, `${host.includes(':') ? `[${host}]` : host}:${port}`);
     this.transport.addPeer(laptopId, { host, port });
@@ -383,6 +425,7 @@ export class ClassroomPeer implements PeerService {
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.statusTimer) clearInterval(this.statusTimer);
+      if (this.exchangeTimer) clearInterval(this.exchangeTimer);
       if (this.statusSoon) clearTimeout(this.statusSoon);
       // Leadership hand-off needs the transport, so classes close first.
       await Promise.all([...this.classes.values()].map((runtime) => runtime.close()));

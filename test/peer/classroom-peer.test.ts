@@ -122,6 +122,24 @@ describe('a class on three laptops', () => {
     expect(read.linearizable).toBe(true);
   }, 40_000);
 
+  it('finds the whole class from one address typed by hand (peer exchange)', async () => {
+    const teacher = await openPeer('teacher');
+    const { classId, joinCode } = await teacher.methods.createClass({ name: 'Art' });
+    const teacherAddress = (await teacher.methods.status({})).address;
+    const students = [await openPeer('student-a'), await openPeer('student-b')];
+    for (const student of students) {
+      await student.methods.addPeerAddress({ address: teacherAddress });
+      await student.methods.joinClass({ joinCode });
+    }
+    // Each student learns the other's address from the teacher and connects to it.
+    for (const [me, other] of [students, [...students].reverse()] as [ClassroomPeer, ClassroomPeer][]) {
+      await eventually('students connected to each other', async () => {
+        const status = await classStatus(me, classId);
+        return status.peers.some((p) => p.laptopId === other.laptopId && p.connected);
+      });
+    }
+  }, 30_000);
+
   it('refuses a wrong join code with a sentence', async () => {
     const student = await openPeer('student');
     await expect(student.methods.joinClass({ joinCode: 'not-a-code' })).rejects.toThrow(/join code is not right/);
