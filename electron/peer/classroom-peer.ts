@@ -21,6 +21,7 @@ import {
   encodePeerExchangeRequest,
   isPeerExchangeRequest,
 } from './peer-exchange';
+import { withTimeout } from './util/with-timeout';
 
 export interface ClassroomPeerOptions {
   dataDir: string;
@@ -465,10 +466,4 @@ function validateCommand(command: unknown): { op: 'put'; key: string; value: str
     return { op: 'put', key: c.key as string, value: c.value };
   }
   throw new ServiceError('BAD_COMMAND', 'A write is {op: "put", key, value} or {op: "delete", key}, with a key of up to 1024 characters.');
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -47,7 +47,8 @@ export function bootstrapLog(voters: NodeId[]): { entries: Entry[]; hardState: H
   return { entries, hardState: { term: 1, vote: null, commit: entries.length } };
 }
 
-function cloneConfState(cs: ConfState): ConfState {
+/** A copy of a configuration that shares no arrays with it. */
+export function cloneConfState(cs: ConfState): ConfState {
   return {
     voters: [...cs.voters],
     learners: [...cs.learners],

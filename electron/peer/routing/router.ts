@@ -9,6 +9,7 @@ import type { Logger } from '../transport/types';
 import { encodeEnvelope } from './envelope';
 import { decodeForwardReply, encodeForwardRequest, type ForwardReply } from './forward-protocol';
 import type { Outbox, OutboxItem } from './outbox';
+import { withTimeout } from '../util/with-timeout';
 
 /** Sends a request to a laptop and resolves with its answer; rejects on timeout or disconnect. */
 export type RequestSender = (laptopId: string, payload: Uint8Array, timeoutMs: number) => Promise<Uint8Array>;
@@ -152,10 +153,4 @@ export class Router {
     }, this.retryDelayMs);
     this.retryDelayMs = Math.min(2000, this.retryDelayMs * 2);
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

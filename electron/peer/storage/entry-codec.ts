@@ -1,5 +1,5 @@
 // How Raft entries and configurations are laid out in SQLite rows.
-import { entrySize } from '../../raft';
+import { cloneConfState, entrySize } from '../../raft';
 import type { ConfChange, ConfState, Entry } from '../../raft';
 
 /** Values of `raft_log.type`. Numbers, not names, because they are written once per entry. */
@@ -44,12 +44,3 @@ export function decodeConfState(text: string): ConfState {
   return cloneConfState(JSON.parse(text) as ConfState);
 }
 
-export function cloneConfState(confState: ConfState): ConfState {
-  return {
-    voters: [...confState.voters],
-    learners: [...confState.learners],
-    votersOutgoing: [...confState.votersOutgoing],
-    learnersNext: [...confState.learnersNext],
-    autoLeave: confState.autoLeave,
-  };
-}

@@ -4,6 +4,7 @@
 import type Database from 'better-sqlite3';
 import {
   bootstrapLog,
+  cloneConfState,
   CompactedError,
   entrySize,
   InvalidArgumentError,
@@ -18,7 +19,7 @@ import {
   type SnapshotMeta,
   type Storage,
 } from '../../raft';
-import { cloneConfState, decodeConfState, decodeEntry, encodeConfState, encodeEntry, plainBytes } from './entry-codec';
+import { decodeConfState, decodeEntry, encodeConfState, encodeEntry, plainBytes } from './entry-codec';
 import { digestState } from './digest';
 import { openError } from './errors';
 import { componentVersion } from './migrate';
