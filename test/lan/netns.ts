@@ -15,6 +15,8 @@ import { dirname, join } from 'node:path';
 
 /** Every namespace this harness makes starts with this, followed by `-<pid>-`. */
 export const NAMESPACE_BASE = 'ql';
+/** The signals that end a test run (Ctrl-C, kill, a closed terminal); a live LAN is removed first. */
+const TERMINATING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /** The interface of a host namespace that plugs into the switch. */
 export const LAN_INTERFACE = 'lan0';
 const REPO_ROOT = dirname(dirname(import.meta.dirname));
@@ -135,6 +137,8 @@ export interface CreateLanOptions {
 export interface SpawnNodeOptions {
   /** Extra environment variables for the child. */
   env?: Record<string, string>;
+  /** Load the script through tsx (default). False for a plain .mjs that should start fast and small. */
+  tsx?: boolean;
 }
 
 /** A LAN of `size` hosts plugged into one switch; `destroy()` removes all of it. */
@@ -150,6 +154,31 @@ export class Lan {
     readonly hosts: LanHost[],
   ) {
     process.once('exit', this.exitHandler);
+    Lan.live.add(this);
+    if (Lan.live.size === 1) for (const signal of TERMINATING_SIGNALS) process.on(signal, Lan.onTerminatingSignal);
+  }
+
+  /** LANs not destroyed yet, for the signal handler. */
+  private static readonly live = new Set<Lan>();
+
+  /**
+   * Ctrl-C or a kill ends Node without running 'exit' listeners, which would leave the LAN
+   * behind until the next run's `removeLeftovers()`. While a LAN exists, the terminating signals
+   * remove it first, then end the process with the same signal as if nobody had listened.
+   */
+  private static readonly onTerminatingSignal = (signal: NodeJS.Signals): void => {
+    for (const lan of [...Lan.live]) lan.destroySync();
+    Lan.stopListening();
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+
+  private static forget(lan: Lan): void {
+    Lan.live.delete(lan);
+    if (Lan.live.size === 0) Lan.stopListening();
+  }
+
+  private static stopListening(): void {
+    for (const signal of TERMINATING_SIGNALS) process.removeListener(signal, Lan.onTerminatingSignal);
   }
 
   /** Builds the LAN; on any failure removes what it made and rethrows. */
@@ -210,11 +239,13 @@ export class Lan {
   }
 
   /**
-   * Starts `node --import tsx <script> ...args` inside host `index`'s namespace, from the
-   * repository root. The child is killed by `destroy()` if still running.
+   * Starts `node --import tsx <script> ...args` (or, with `tsx: false`, `node <script> ...args`)
+   * inside host `index`'s namespace, from the repository root. The child is killed by `destroy()`
+   * if still running.
    */
   spawnNode(index: number, script: string, args: string[] = [], options: SpawnNodeOptions = {}): ChildProcess {
-    const child = spawn('ip', ['netns', 'exec', this.host(index).namespace, process.execPath, '--import', 'tsx', script, ...args], {
+    const loader = options.tsx === false ? [] : ['--import', 'tsx'];
+    const child = spawn('ip', ['netns', 'exec', this.host(index).namespace, process.execPath, ...loader, script, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -294,6 +325,7 @@ export class Lan {
     if (this.destroyed) return;
     this.destroyed = true;
     process.removeListener('exit', this.exitHandler);
+    Lan.forget(this);
     await Promise.all([...this.children].map((child) => killAndWait(child)));
     for (const ns of this.namespaces()) {
       // A process left in a namespace would keep it (and its veth) alive after `ip netns del`.
@@ -306,6 +338,8 @@ export class Lan {
   private destroySync(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    process.removeListener('exit', this.exitHandler);
+    Lan.forget(this);
     for (const child of this.children) child.kill('SIGKILL');
     for (const ns of this.namespaces()) {
       try {
