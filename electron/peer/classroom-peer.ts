@@ -36,7 +36,9 @@ export interface ClassroomPeerOptions {
 }
 
 const TEACHER_KEY_PREFIX = 'class:teacher:';
-const PEER_EXCHANGE_MS = 2000;
+// Addresses rarely change: exchange on every new connection, and otherwise seldom, since each
+// round costs a request per connected laptop (quadratic in the class size).
+const PEER_EXCHANGE_MS = 30_000;
 const NAME_KEY = 'class:name';
 const JOIN_RETRY_MS = 300;
 
@@ -111,6 +113,7 @@ export class ClassroomPeer implements PeerService {
     });
     this.transport.onPeerState((event) => {
       if (event.state !== 'disconnected') for (const tag of event.classes) this.classes.get(tag)?.nudge();
+      if (event.state === 'connected') void this.exchangePeers(event.laptopId);
       this.emitStatusSoon();
     });
     for (const entry of this.registry.all()) this.openClass(entry, false);
@@ -310,11 +313,12 @@ export class ClassroomPeer implements PeerService {
     return { ok: true };
   }
 
-  /** Tell connected laptops of each class where we are, and learn where the class's others are. */
-  private async exchangePeers(): Promise<void> {
+  /** Tell connected laptops (or just `onlyWith`) of each class where we are, and learn where the class's others are. */
+  private async exchangePeers(onlyWith?: string): Promise<void> {
     const own = formatLaptopAddress({ laptopId: this.laptopId, host: this.reachableHost().replace(/^\[|\]$/g, ''), port: this.transport.port });
     for (const runtime of this.classes.values()) {
       for (const laptopId of this.transport.connectedPeers(runtime.classId)) {
+        if (onlyWith !== undefined && laptopId !== onlyWith) continue;
         try {
           const reply = await this.transport.request(laptopId, runtime.classId, encodePeerExchangeRequest(own), 2000);
           for (const text of decodePeerExchangeReply(reply)) {
