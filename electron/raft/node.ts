@@ -160,6 +160,11 @@ export class RaftNode {
     r.maybeAutoLeaveJoint();
   }
 
+  /** Role and leader, cheaply (status() builds much more). */
+  softState(): SoftState {
+    return this.raft.softState();
+  }
+
   /** The configuration as of the last entry handed out (the applied index after `advance()`). */
   confState(): ConfState {
     return this.raft.configState();

@@ -2,7 +2,7 @@
 // the transport. This is the Ready loop of ARCHITECTURE.md: persist (one transaction), then
 // send, then apply (one transaction with the applied index), then advance; one pass handles
 // everything that arrived since the last, so under load one fsync carries many writes.
-import { NotLeaderError, RaftNode, type ConfChange, type Entry, type Message, type RandomSource, type Status } from '../../raft';
+import { RaftNode, type ConfChange, type Entry, type Message, type RandomSource, type Status } from '../../raft';
 import type { CompactionPolicy, SqliteStorage } from '../storage';
 import type { Logger } from '../transport/types';
 
@@ -93,9 +93,9 @@ export class RaftGroup<Result> {
   /** A Raft message from `from` (already authenticated by the transport). */
   step(from: string, message: Message): void {
     if (this.stopped || message.from !== from) return;
-    if (message.from === this.node.status().leader) this.leaderContactAt = Date.now();
     this.node.step(message);
-    if (message.from === this.node.status().leader) this.leaderContactAt = Date.now();
+    // After stepping, so the message that announces a new leader counts as contact with it.
+    if (message.from === this.node.softState().leader) this.leaderContactAt = Date.now();
     this.schedule();
   }
 
@@ -145,23 +145,16 @@ export class RaftGroup<Result> {
 
   /** Milliseconds since the last message from the leader; 0 on the leader; null if never. */
   leaderContactMs(): number | null {
-    const status = this.node.status();
-    if (status.role === 'leader') return 0;
+    if (this.node.softState().role === 'leader') return 0;
     return this.leaderContactAt === null ? null : Date.now() - this.leaderContactAt;
   }
 
   isLeader(): boolean {
-    return this.node.status().role === 'leader';
+    return this.node.softState().role === 'leader';
   }
 
   leader(): string | null {
-    return this.node.status().leader;
-  }
-
-  /** Throws NotLeaderError unless this laptop leads; for callers choosing where to send a write. */
-  assertLeader(): void {
-    const status = this.node.status();
-    if (status.role !== 'leader') throw new NotLeaderError(status.leader);
+    return this.node.softState().leader;
   }
 
   /** Run the Ready loop soon, once, however many inputs arrive before it runs. */
