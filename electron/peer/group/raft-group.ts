@@ -48,11 +48,12 @@ export class RaftGroup<Result> {
   private readonly node: RaftNode;
   private readonly proposals = new Map<number, Waiter<Result>>();
   private readonly reads = new Map<string, ReadWaiter>();
-  /** Reads whose index is known, waiting for this laptop to apply it. */
-  private readonly readsAwaitingApply: { index: number; resolve: (index: number) => void }[] = [];
   private readSequence = 0;
-  /** Callers waiting for this laptop to apply an index (read-your-writes after a forward). */
-  private appliedWaiters: { index: number; resolve: () => void }[] = [];
+  /**
+   * Callers waiting for this laptop to apply an index: reads whose ReadIndex is known, and
+   * writes forwarded to the leader (read-your-writes). Resolved with the applied index.
+   */
+  private appliedWaiters: { index: number; resolve: (applied: number) => void }[] = [];
   private timer: ReturnType<typeof setInterval> | null = null;
   private scheduled = false;
   private stopped = false;
@@ -126,7 +127,7 @@ export class RaftGroup<Result> {
   /** Resolves once this laptop has applied `index`. */
   waitApplied(index: number): Promise<void> {
     if (this.options.storage.appliedIndex() >= index) return Promise.resolve();
-    return new Promise((resolve) => this.appliedWaiters.push({ index, resolve }));
+    return new Promise((resolve) => this.appliedWaiters.push({ index, resolve: () => resolve() }));
   }
 
   transferLeadership(to: string): void {
@@ -189,7 +190,7 @@ export class RaftGroup<Result> {
       for (const read of ready.readStates) this.readKnown(read.requestId, read.index);
       if (ready.softState || ready.hardState) this.noteStateChange();
     }
-    this.releaseReads();
+    this.releaseAppliedWaiters();
     storage.maybeCompact(this.options.compaction);
   }
 
@@ -221,24 +222,17 @@ export class RaftGroup<Result> {
     const waiter = this.reads.get(requestId);
     if (!waiter) return;
     this.reads.delete(requestId);
-    this.readsAwaitingApply.push({ index, resolve: waiter.resolve });
+    this.appliedWaiters.push({ index, resolve: waiter.resolve });
   }
 
-  private releaseReads(): void {
+  private releaseAppliedWaiters(): void {
+    if (this.appliedWaiters.length === 0) return;
     const applied = this.options.storage.appliedIndex();
-    if (this.appliedWaiters.length > 0) {
-      const ready = this.appliedWaiters.filter((w) => w.index <= applied);
-      this.appliedWaiters = this.appliedWaiters.filter((w) => w.index > applied);
-      for (const waiter of ready) waiter.resolve();
-    }
-    for (let i = this.readsAwaitingApply.length - 1; i >= 0; i--) {
-      const read = this.readsAwaitingApply[i]!;
-      if (read.index <= applied) {
-        this.readsAwaitingApply.splice(i, 1);
-        read.resolve(applied);
-      }
-    }
+    const ready = this.appliedWaiters.filter((w) => w.index <= applied);
+    this.appliedWaiters = this.appliedWaiters.filter((w) => w.index > applied);
+    for (const waiter of ready) waiter.resolve(applied);
   }
+
 
   private noteStateChange(): void {
     const status = this.node.status();
