@@ -63,6 +63,7 @@ export class ClassRuntime {
       heartbeatTicks: options.timing.heartbeatTicks,
       compaction: { entries: 10_000, bytes: 16 * 1024 * 1024 },
       logger: options.logger,
+      applyAlongside: (applied) => this.outbox.forgetApplied(applied),
       onApplied: (applied) => {
         const last = applied[applied.length - 1];
         if (last) options.onApplied(last.entry.index);

@@ -18,6 +18,11 @@ export interface RaftGroupOptions<Result> {
   heartbeatTicks: number;
   compaction: CompactionPolicy;
   logger: Logger;
+  /**
+   * Runs inside the transaction that applies committed entries, with their results: this
+   * laptop's own bookkeeping that must change exactly when they count as applied.
+   */
+  applyAlongside?: (applied: readonly { index: number; result: Result }[]) => void;
   /** Called after each Ready with the entries just applied and their results. */
   onApplied?: (applied: { entry: Entry; result: Result }[]) => void;
   /** Called when role, leader or term changed. */
@@ -184,7 +189,7 @@ export class RaftGroup<Result> {
       for (const message of ready.messages) send(message.to, message);
       // 3. Apply, in one transaction with the applied index.
       if (ready.snapshot) this.failProposalsThrough(ready.snapshot.meta.index);
-      const applied = storage.applyCommitted(ready.committedEntries, this.node.confState());
+      const applied = storage.applyCommitted(ready.committedEntries, this.node.confState(), this.options.applyAlongside);
       this.node.advance();
       this.settle(ready.committedEntries, applied);
       for (const read of ready.readStates) this.readKnown(read.requestId, read.index);

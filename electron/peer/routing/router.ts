@@ -1,6 +1,6 @@
 // Where a write goes: proposed here if this laptop leads, else forwarded to the leader. Every
-// write first lands in the durable outbox with its sequence number, so it survives a restart
-// and a retry is applied exactly once; it leaves the outbox once this laptop has applied it
+// write first lands in the outbox with its sequence number, so it survives a restart and a
+// retry is applied exactly once; it leaves the outbox in the transaction that applies it here
 // (read-your-writes). While no leader can be reached, writes stay pending and are delivered
 // by a background loop when the class is reachable again.
 import { NotLeaderError, ProposalDroppedError } from '../../raft';
@@ -72,7 +72,10 @@ export class Router {
     const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), waitMs)));
     const index = await Promise.race([delivery.done, timeout]);
     clearTimeout(timer);
-    return index === null ? { status: 'pending', seq: item.seq } : { status: 'applied', index, seq: item.seq };
+    if (index !== null) return { status: 'applied', index, seq: item.seq };
+    // "Pending" promises the write is kept: on disk before the caller hears it.
+    if (this.options.outbox.has(item.seq)) this.options.outbox.sync();
+    return { status: 'pending', seq: item.seq };
   }
 
   private deliveryFor(seq: number): Delivery {
@@ -117,7 +120,9 @@ export class Router {
       return;
     }
     await group.waitApplied(index);
-    outbox.remove(item.seq);
+    // Applying it here removed it from the outbox, unless the entry was not this write's
+    // envelope as this laptop sent it (a snapshot covered it): then the answer is enough.
+    if (outbox.has(item.seq)) outbox.remove(item.seq);
     this.options.onOutboxChange?.(outbox.size());
     this.deliveryFor(item.seq).resolve(index);
     this.deliveries.delete(item.seq);

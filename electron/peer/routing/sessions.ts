@@ -32,6 +32,34 @@ export type SessionResult<Inner> =
   | { status: 'rejected'; reason: string }
   | { status: 'none' };
 
+interface SessionStatements {
+  session: Database.Statement<[clientId: string], number>;
+  stored: Database.Statement<[clientId: string, seq: number], string>;
+  remember: Database.Statement<[clientId: string, seq: number, result: string]>;
+  advance: Database.Statement<[clientId: string, floor: number]>;
+  forget: Database.Statement<[clientId: string, floor: number]>;
+}
+
+/** Statements per connection: prepared on first use, dropped with the connection. */
+const statements = new WeakMap<Database.Database, SessionStatements>();
+
+function statementsFor(db: Database.Database): SessionStatements {
+  let found = statements.get(db);
+  if (!found) {
+    found = {
+      session: db.prepare<[string], number>('SELECT acked_below FROM client_sessions WHERE client_id = ?').pluck(),
+      stored: db.prepare<[string, number], string>('SELECT result FROM client_results WHERE client_id = ? AND seq = ?').pluck(),
+      remember: db.prepare('INSERT INTO client_results (client_id, seq, result) VALUES (?, ?, ?)'),
+      advance: db.prepare(
+        'INSERT INTO client_sessions (client_id, acked_below) VALUES (?, ?) ON CONFLICT (client_id) DO UPDATE SET acked_below = excluded.acked_below',
+      ),
+      forget: db.prepare('DELETE FROM client_results WHERE client_id = ? AND seq < ?'),
+    };
+    statements.set(db, found);
+  }
+  return found;
+}
+
 /**
  * Apply `entry` through `applyInner` unless its (client, seq) was applied before. Results are
  * stored as JSON, so `Inner` must be JSON data.
@@ -45,20 +73,17 @@ export function applyOnce<Inner>(
   const envelope = decodeEnvelope(entry.data);
   if (typeof envelope === 'string') return { status: 'rejected', reason: envelope };
   const { clientId, seq, ackedBelow } = envelope;
-  const session = db.prepare('SELECT acked_below FROM client_sessions WHERE client_id = ?').pluck().get(clientId) as number | undefined;
+  const sql = statementsFor(db);
+  const session = sql.session.get(clientId);
   if (session !== undefined && seq < session) return { status: 'duplicate', clientId, seq, result: null };
-  const stored = db.prepare('SELECT result FROM client_results WHERE client_id = ? AND seq = ?').pluck().get(clientId, seq) as
-    | string
-    | undefined;
+  const stored = sql.stored.get(clientId, seq);
   if (stored !== undefined) return { status: 'duplicate', clientId, seq, result: JSON.parse(stored) as Inner };
 
   const result = applyInner(envelope.command);
-  db.prepare('INSERT INTO client_results (client_id, seq, result) VALUES (?, ?, ?)').run(clientId, seq, JSON.stringify(result));
+  sql.remember.run(clientId, seq, JSON.stringify(result));
   const floor = Math.max(session ?? 1, ackedBelow);
-  db.prepare(
-    'INSERT INTO client_sessions (client_id, acked_below) VALUES (?, ?) ON CONFLICT (client_id) DO UPDATE SET acked_below = excluded.acked_below',
-  ).run(clientId, floor);
+  sql.advance.run(clientId, floor);
   // Answers below the floor were delivered; nobody will ask again.
-  db.prepare('DELETE FROM client_results WHERE client_id = ? AND seq < ?').run(clientId, floor);
+  if (session === undefined || floor > session) sql.forget.run(clientId, floor);
   return { status: 'applied', clientId, seq, result };
 }

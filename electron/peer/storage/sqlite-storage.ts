@@ -21,6 +21,7 @@ import {
 } from '../../raft';
 import { decodeConfState, decodeEntry, encodeConfState, encodeEntry, plainBytes } from './entry-codec';
 import { digestState } from './digest';
+import { relaxedTransaction } from './durability';
 import { openError } from './errors';
 import { componentVersion } from './migrate';
 import { openClassDatabase } from './open-database';
@@ -64,6 +65,7 @@ export class SqliteStorage<Result = unknown> implements Storage {
   private cached: Cached;
   /** The last snapshot with its image, read lazily: only a leader sending it needs the bytes. */
   private snapshotWithData: Snapshot | null = null;
+  private lastDigest: { index: number; digest: string } | null = null;
 
   /**
    * Open the class file at `path`, creating it if missing. Throws `StorageOpenError` (the file
@@ -154,8 +156,11 @@ export class SqliteStorage<Result = unknown> implements Storage {
     if (!hardState && entries.length === 0 && !snapshot) return;
     checkContiguous(entries);
     const image = snapshot ? this.openReceivedSnapshot(snapshot) : null;
+    const transaction = mustSync(this.cached.hardState, ready)
+      ? <T>(fn: () => T) => this.db.transaction(fn)()
+      : <T>(fn: () => T) => relaxedTransaction(this.db, fn);
     try {
-      this.cached = this.db.transaction(() => {
+      this.cached = transaction(() => {
         let next = this.cached;
         if (snapshot && image) next = this.installSnapshot(next, snapshot, image);
         next = this.appendEntries(next, entries);
@@ -164,7 +169,7 @@ export class SqliteStorage<Result = unknown> implements Storage {
           next = { ...next, hardState: { ...hardState } };
         }
         return next;
-      })();
+      });
     } finally {
       image?.close();
     }
@@ -175,9 +180,16 @@ export class SqliteStorage<Result = unknown> implements Storage {
    * Apply committed entries through the state machine in one transaction that also records the
    * applied index and `confState` (the configuration as of the last entry), so after a crash
    * either all of them count as applied or none do. Entries at or below the applied index are
-   * skipped: applying the same Ready twice after a restart changes nothing.
+   * skipped: applying the same Ready twice after a restart changes nothing. `alongside` runs in
+   * the same transaction with the results: this laptop's own bookkeeping that must change
+   * exactly when the entries count as applied (its outbox). The commit skips its own fsync
+   * (durability.ts): everything applied can be applied again from the log.
    */
-  applyCommitted(entries: readonly Entry[], confState: ConfState): AppliedEntry<Result>[] {
+  applyCommitted(
+    entries: readonly Entry[],
+    confState: ConfState,
+    alongside?: (applied: readonly AppliedEntry<Result>[]) => void,
+  ): AppliedEntry<Result>[] {
     const applied = this.cached.applied.index;
     const pending = entries.filter((entry) => entry.index > applied);
     if (pending.length === 0) return [];
@@ -187,11 +199,12 @@ export class SqliteStorage<Result = unknown> implements Storage {
       // Applying beyond the durable commit would leave applied > commit after a crash.
       throw new InvalidArgumentError(`entry ${last.index} is not committed in storage (commit ${this.cached.hardState.commit})`);
     }
-    const results = this.db.transaction(() => {
+    const results = relaxedTransaction(this.db, () => {
       const out = pending.map((entry) => ({ index: entry.index, result: this.stateMachine.apply(this.db, entry) }));
       this.statements.writeApplied.run(last.index, encodeConfState(confState));
+      alongside?.(out);
       return out;
-    })();
+    });
     let bytes = 0;
     for (const entry of pending) bytes += entrySize(entry);
     this.cached = {
@@ -265,7 +278,10 @@ export class SqliteStorage<Result = unknown> implements Storage {
 
   /** SHA-256 (hex) of the applied index and the state tables in canonical order; equal on replicas in sync. */
   digest(): string {
-    return digestState(this.db, this.stateMachine.tables, this.cached.applied.index);
+    // Hashing every table is the costly part of a status; the tables change only with the applied index.
+    const index = this.cached.applied.index;
+    if (this.lastDigest?.index !== index) this.lastDigest = { index, digest: digestState(this.db, this.stateMachine.tables, index) };
+    return this.lastDigest.digest;
   }
 
   /**
@@ -362,6 +378,17 @@ function checkContiguous(entries: readonly Entry[], start = entries[0]?.index ??
   entries.forEach((entry, i) => {
     if (entry.index !== start + i) throw new InvalidArgumentError(`entries are not consecutive: expected ${start + i}, got ${entry.index}`);
   });
+}
+
+/**
+ * Whether a Ready must reach the disk before its messages go out (etcd's MustSync): entries, a
+ * snapshot, a new term or vote. A commit index alone need not: a restarted laptop learns it
+ * again from the leader, and the applied index it can't exceed is kept in the same order.
+ */
+function mustSync(previous: HardState, ready: PersistableReady): boolean {
+  const { hardState, entries, snapshot } = ready;
+  if (entries.length > 0 || snapshot) return true;
+  return hardState !== undefined && (hardState.term !== previous.term || hardState.vote !== previous.vote);
 }
 
 function cloneMeta(meta: SnapshotMeta): SnapshotMeta {
