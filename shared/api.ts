@@ -70,6 +70,25 @@ export type WriteResult =
   | { status: 'applied'; index: number; clientId: string; seq: number }
   | { status: 'pending'; clientId: string; seq: number };
 
+/**
+ * What recovering a class would do. A class whose voting laptops can't be reached (taken home)
+ * can't save anything; a teacher may rebuild it from the most complete copy in reach.
+ */
+export interface RecoveryPlan {
+  classId: string;
+  /** Whether recovering is allowed now; `reason` says why or why not, as a sentence. */
+  possible: boolean;
+  reason: string;
+  /** What the teacher must accept first (empty when not possible). */
+  warning: string;
+  /** The reachable laptop with the most complete copy: the class is rebuilt from it. */
+  source: { laptopId: string; lastIndex: number; applied: number } | null;
+  /** Laptops of the class that answered, this one included. */
+  reachable: string[];
+  /** Voting laptops that did not answer. */
+  unreachableVoters: string[];
+}
+
 /** A command of the interim key-value state machine (the classroom replaces it). */
 export type KeyValueWrite = { op: 'put'; key: string; value: string } | { op: 'delete'; key: string };
 
@@ -82,6 +101,10 @@ export interface ApiMethods {
   read: { params: { classId: string; key: string; linearizable?: boolean }; result: ReadResult };
   /** Manual fallback where multicast is blocked: "LAPTOPID@host:port". */
   addPeerAddress: { params: { address: string }; result: { ok: true } };
+  /** Whether the class can be recovered from here, and what it would cost. Changes nothing. */
+  recoveryPlan: { params: { classId: string }; result: RecoveryPlan };
+  /** Recover the class (etcd's force-new-cluster idea): only with `confirm: true`, only when `recoveryPlan` allows it. */
+  recoverClass: { params: { classId: string; confirm: boolean }; result: { leader: string; term: number } };
 }
 
 export type ApiMethod = keyof ApiMethods;

@@ -105,13 +105,27 @@ function object<R extends Record<string, AnySchema>, O extends Record<string, An
       for (const name of Object.keys(value)) {
         if (Object.hasOwn(required, name)) continue;
         const schema = Object.hasOwn(optionalFields, name) ? optionalFields[name] : undefined;
-        if (!schema) return `${path}.${name} is not expected here`;
+        if (!schema) return unexpectedField(path, name);
         const problem = schema.check(value[name], `${path}.${name}`);
         if (problem) return problem;
       }
       return null;
     },
   };
+}
+
+/** How much of an unexpected field's name a refusal shows. */
+const MAX_SHOWN_NAME = 24;
+
+/**
+ * The refusal of a field the schema does not know. Its name is the caller's text, so it is shown
+ * as typed only when it is a plain name; anything else is quoted, cut short and shown in ASCII,
+ * so the message stays one short readable line (not a megabyte, a line break or a bidi override).
+ */
+function unexpectedField(path: string, name: string): string {
+  if (/^[A-Za-z_$][A-Za-z0-9_$]{0,39}$/.test(name)) return `${path}.${name} is not expected here`;
+  const shown = JSON.stringify(name.slice(0, MAX_SHOWN_NAME)).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `${path} has a field ${shown}${name.length > MAX_SHOWN_NAME ? '…' : ''} that is not expected here`;
 }
 
 /** One of several objects, told apart by the text field `tag`. */
@@ -143,6 +157,8 @@ const paramsSchemas = {
   write: object({ classId: text, command: keyValueWrite }, { waitMs: count }),
   read: object({ classId: text, key: text }, { linearizable: flag }),
   addPeerAddress: object({ address: text }),
+  recoveryPlan: object({ classId: text }),
+  recoverClass: object({ classId: text, confirm: flag }),
 } satisfies { [M in ApiMethod]: Schema<ApiParams<M>> };
 
 // `satisfies` proves each schema accepts nothing outside ApiParams; this proves the converse, so a

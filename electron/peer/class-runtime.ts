@@ -1,7 +1,7 @@
 // One class on this laptop: its SQLite file, its Raft group, its outbox and router, and (when
 // this laptop leads) the membership autopilot. The peer holds one per class it belongs to.
 import { randomBytes } from 'node:crypto';
-import { seededRandom, type Message } from '../raft';
+import { recoveryLog, seededRandom, type Message } from '../raft';
 import { Autopilot, type AutopilotOptions } from './autopilot';
 import { RaftGroup } from './group/raft-group';
 import { answerForward } from './routing/forward-handler';
@@ -107,6 +107,23 @@ export class ClassRuntime {
   private async admit(laptopId: string): Promise<ForwardReply> {
     const index = await this.autopilot.admit(laptopId);
     return { kind: 'applied', index };
+  }
+
+  /**
+   * Rebuild the class from this laptop's copy: it becomes the only voter and leads, every other
+   * member a learner (raft/recovery.ts). The caller has checked that this is wanted and allowed.
+   * `minTerm`: the highest term any reachable laptop reported.
+   */
+  recover(minTerm: number): void {
+    const recovery = recoveryLog(this.storage, this.options.laptopId, minTerm);
+    this.storage.persist(recovery);
+    this.group.reload();
+    this.options.logger.warn('the class was rebuilt from this laptop', {
+      classId: this.classId,
+      term: recovery.hardState.term,
+      learners: recovery.confState.learners,
+    });
+    this.router.nudge();
   }
 
   /** A peer connected: deliver waiting writes now rather than at the next retry. */

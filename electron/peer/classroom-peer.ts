@@ -22,6 +22,8 @@ import {
   isPeerExchangeRequest,
 } from './peer-exchange';
 import { withTimeout } from './util/with-timeout';
+import { answerRecoveryRequest, gatherPlan, recoverClass, type RecoveryContext } from './recovery/class-recovery';
+import { isRecoveryRequest } from './recovery/protocol';
 
 export interface ClassroomPeerOptions {
   dataDir: string;
@@ -92,6 +94,13 @@ export class ClassroomPeer implements PeerService {
       write: async ({ classId, command, waitMs }) => this.write(classId, command, waitMs),
       read: async ({ classId, key, linearizable }) => this.read(classId, key, linearizable === true),
       addPeerAddress: async ({ address }) => this.addPeerAddress(address),
+      recoveryPlan: async ({ classId }) => (await gatherPlan(this.recoveryContext(classId))).plan,
+      recoverClass: async ({ classId, confirm }) => {
+        if (confirm !== true) {
+          throw new ServiceError('NOT_CONFIRMED', 'Recovering a class needs the teacher to confirm it, having read what it will do.');
+        }
+        return recoverClass(this.recoveryContext(classId));
+      },
     };
   }
 
@@ -109,6 +118,7 @@ export class ClassroomPeer implements PeerService {
       const runtime = this.classes.get(classTag);
       if (!runtime) throw new Error('not a member of that class');
       if (isPeerExchangeRequest(payload)) return this.answerPeerExchange(runtime, from, payload);
+      if (isRecoveryRequest(payload)) return answerRecoveryRequest(this.recoveryContext(classTag), from, payload);
       return runtime.answer(payload);
     });
     this.transport.onPeerState((event) => {
@@ -193,6 +203,18 @@ export class ClassroomPeer implements PeerService {
     const runtime = this.classes.get(classId);
     if (!runtime) throw new ServiceError('UNKNOWN_CLASS', 'This laptop is not part of that class.');
     return runtime;
+  }
+
+  private recoveryContext(classId: string): RecoveryContext {
+    const runtime = this.runtime(classId);
+    return {
+      laptopId: this.laptopId,
+      runtime,
+      teachers: () => this.teachers(runtime),
+      connectedPeers: () => this.transport.connectedPeers(classId),
+      request: (to, payload, timeoutMs) => this.transport.request(to, classId, payload, timeoutMs),
+      logger: this.options.logger,
+    };
   }
 
   private teachers(runtime: ClassRuntime): string[] {

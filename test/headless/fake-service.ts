@@ -45,6 +45,16 @@ export const cannedResults: { [M in ApiMethod]: ApiResult<M> } = {
   write: { status: 'applied', index: 13, clientId: 'client-1', seq: 7 },
   read: { key: 'greeting', value: 'hello', appliedIndex: 13, leaderContactMs: 0, linearizable: true },
   addPeerAddress: { ok: true },
+  recoveryPlan: {
+    classId: 'class-1',
+    possible: false,
+    reason: 'The class has a leader right now, so it does not need recovering.',
+    warning: '',
+    source: { laptopId: 'laptop-a', lastIndex: 13, applied: 13 },
+    reachable: ['laptop-a', 'laptop-b'],
+    unreachableVoters: [],
+  },
+  recoverClass: { leader: 'laptop-a', term: 4 },
 };
 
 /** Parameters every method accepts, one example each. */
@@ -55,6 +65,8 @@ export const exampleParams: { [M in ApiMethod]: ApiParams<M> } = {
   write: { classId: 'class-1', command: { op: 'put', key: 'greeting', value: 'hello' }, waitMs: 500 },
   read: { classId: 'class-1', key: 'greeting', linearizable: true },
   addPeerAddress: { address: 'LAPTOPB1@192.168.1.21:4242' },
+  recoveryPlan: { classId: 'class-1' },
+  recoverClass: { classId: 'class-1', confirm: true },
 };
 
 type Listener = (payload: never) => void;

@@ -1,60 +1,13 @@
 // Three laptops in one process on loopback: real WebSockets, real SQLite files, real Raft
 // groups. A class is created on one, joined from the others, and written from all three.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClassroomPeer } from '../../electron/peer/classroom-peer';
-import { silentLogger } from '../../electron/peer/transport';
-import type { ClassStatus } from '../../shared/api';
+import type { ClassroomPeer } from '../../electron/peer/classroom-peer';
+import { classStatus, connectAll, eventually, Laptops } from './support';
 
-const dirs: string[] = [];
-const peers: ClassroomPeer[] = [];
-
-afterEach(async () => {
-  await Promise.all(peers.splice(0).map((peer) => peer.close()));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-async function openPeer(name: string, dataDir = mkdtempSync(join(tmpdir(), `quorum-peer-${name}-`))): Promise<ClassroomPeer> {
-  if (!dirs.includes(dataDir)) dirs.push(dataDir);
-  const peer = await ClassroomPeer.open({
-    dataDir,
-    displayName: name,
-    host: '127.0.0.1',
-    port: 0,
-    discovery: { enabled: false },
-    logger: silentLogger,
-    autopilot: { intervalMs: 100 },
-  });
-  peers.push(peer);
-  return peer;
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function classStatus(peer: ClassroomPeer, classId: string): Promise<ClassStatus> {
-  const status = await peer.methods.status({});
-  return status.classes.find((c) => c.classId === classId)!;
-}
-
-/** Every laptop knows every other's address, as the manual fallback would give them. */
-async function connectAll(all: ClassroomPeer[]): Promise<void> {
-  for (const a of all) {
-    for (const b of all) {
-      if (a === b) continue;
-      await a.methods.addPeerAddress({ address: (await b.methods.status({})).address });
-    }
-  }
-}
+const laptops = new Laptops();
+const dirs = laptops.dirs;
+afterEach(() => laptops.cleanUp());
+const openPeer = (name: string, dataDir?: string) => laptops.start(name, dataDir);
 
 async function classOfThree() {
   const teacher = await openPeer('teacher');
@@ -76,7 +29,7 @@ describe('a class on three laptops', () => {
     for (const peer of all) {
       const status = await eventually('the class name replicated', async () => {
         const s = await classStatus(peer, classId);
-        return s.name === 'Physics, period 3' && s;
+        return s.name === 'Physics, period 3' && s.voters.length === 3 && s;
       });
       expect(status.voters).toHaveLength(3);
     }

@@ -50,7 +50,7 @@ interface ReadWaiter {
 }
 
 export class RaftGroup<Result> {
-  private readonly node: RaftNode;
+  private node: RaftNode;
   private readonly proposals = new Map<number, Waiter<Result>>();
   private readonly reads = new Map<string, ReadWaiter>();
   private readSequence = 0;
@@ -67,14 +67,26 @@ export class RaftGroup<Result> {
   private leaderContactAt: number | null = null;
 
   constructor(private readonly options: RaftGroupOptions<Result>) {
-    this.node = new RaftNode({
-      id: options.laptopId,
-      storage: options.storage,
-      random: options.random,
-      electionTicks: options.electionTicks,
-      heartbeatTicks: options.heartbeatTicks,
-      applied: options.storage.appliedIndex(),
-    });
+    this.node = this.nodeFromStorage();
+  }
+
+  private nodeFromStorage(): RaftNode {
+    const { laptopId, storage, random, electionTicks, heartbeatTicks } = this.options;
+    return new RaftNode({ id: laptopId, storage, random, electionTicks, heartbeatTicks, applied: storage.appliedIndex() });
+  }
+
+  /**
+   * Start over from the storage after it was rewritten under the group (class recovery, see
+   * raft/recovery.ts). Entries proposed and not yet persisted go with the old node; their
+   * callers hear that the outcome is unknown, and retry with the same sequence numbers.
+   */
+  reload(): void {
+    if (this.stopped) return;
+    this.failWaiters('the class was rebuilt while the write was on its way');
+    this.node = this.nodeFromStorage();
+    this.leaderContactAt = null;
+    this.lastRoleKey = '';
+    this.schedule();
   }
 
   start(): void {
@@ -90,9 +102,13 @@ export class RaftGroup<Result> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    for (const waiter of this.proposals.values()) waiter.reject(new ProposalLostError('this laptop is shutting down'));
+    this.failWaiters('this laptop is shutting down');
+  }
+
+  private failWaiters(reason: string): void {
+    for (const waiter of this.proposals.values()) waiter.reject(new ProposalLostError(reason));
     this.proposals.clear();
-    for (const waiter of this.reads.values()) waiter.reject(new ProposalLostError('this laptop is shutting down'));
+    for (const waiter of this.reads.values()) waiter.reject(new ProposalLostError(reason));
     this.reads.clear();
   }
 

@@ -1,0 +1,60 @@
+// Laptops in one process on loopback for peer tests: real WebSockets, real SQLite files, real
+// Raft groups; discovery off, so every address is given explicitly.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClassroomPeer } from '../../electron/peer/classroom-peer';
+import { silentLogger } from '../../electron/peer/transport';
+import type { ClassStatus } from '../../shared/api';
+
+/** The laptops a test opened and their folders, closed and removed by `cleanUp`. */
+export class Laptops {
+  readonly dirs: string[] = [];
+  readonly open: ClassroomPeer[] = [];
+
+  /** A laptop with a fresh folder, or restarted on `dataDir`. */
+  async start(name: string, dataDir = mkdtempSync(join(tmpdir(), `quorum-peer-${name}-`))): Promise<ClassroomPeer> {
+    if (!this.dirs.includes(dataDir)) this.dirs.push(dataDir);
+    const peer = await ClassroomPeer.open({
+      dataDir,
+      displayName: name,
+      host: '127.0.0.1',
+      port: 0,
+      discovery: { enabled: false },
+      logger: silentLogger,
+      autopilot: { intervalMs: 100 },
+    });
+    this.open.push(peer);
+    return peer;
+  }
+
+  async cleanUp(): Promise<void> {
+    await Promise.all(this.open.splice(0).map((peer) => peer.close()));
+    for (const dir of this.dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export async function classStatus(peer: ClassroomPeer, classId: string): Promise<ClassStatus> {
+  const status = await peer.methods.status({});
+  return status.classes.find((c) => c.classId === classId)!;
+}
+
+/** Every laptop knows every other's address, as the manual fallback would give them. */
+export async function connectAll(all: ClassroomPeer[]): Promise<void> {
+  for (const a of all) {
+    for (const b of all) {
+      if (a === b) continue;
+      await a.methods.addPeerAddress({ address: (await b.methods.status({})).address });
+    }
+  }
+}
