@@ -5,7 +5,14 @@ import { resolve } from 'node:path';
 export default defineConfig({
   main: {
     build: {
-      rolldownOptions: { input: resolve('electron/main/index.ts') },
+      rolldownOptions: {
+        input: {
+          index: resolve('electron/main/index.ts'),
+          // The peer without Electron: the same code the main process starts, runnable with
+          // plain `node out/main/headless.js` (no TypeScript loader: less memory per node).
+          headless: resolve('electron/headless/main.ts'),
+        },
+      },
     },
   },
   preload: {
