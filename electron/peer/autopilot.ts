@@ -24,6 +24,11 @@ const DEFAULTS: AutopilotOptions = {
   preferred: () => [],
 };
 
+function isMember(status: Status, laptopId: string): boolean {
+  const { voters, learners } = status.config;
+  return voters.includes(laptopId) || learners.includes(laptopId);
+}
+
 /** Voters wanted for a class with this many laptops. */
 export function targetVoters(laptops: number): number {
   return Math.min(laptops, laptops >= 10 ? 5 : 3);
@@ -36,6 +41,9 @@ export class Autopilot {
   private readonly healthySince = new Map<string, number>();
   private readonly unhealthySince = new Map<string, number>();
   private busy = false;
+  /** Laptops asking to join, and who waits for each answer. */
+  private readonly waitingToJoin = new Map<string, { resolve: (index: number) => void; reject: (error: Error) => void }[]>();
+  private admitting: Promise<void> | null = null;
 
   constructor(
     private readonly group: RaftGroup<unknown>,
@@ -56,15 +64,41 @@ export class Autopilot {
     this.timer = null;
   }
 
-  /** Add `laptopId` as a learner unless it is already a member; resolves with an applied index. */
-  async admit(laptopId: string): Promise<number> {
-    for (let attempt = 0; ; attempt++) {
-      const status = this.group.status();
-      const { voters, learners } = status.config;
-      if (voters.includes(laptopId) || learners.includes(laptopId)) return status.applied;
+  /**
+   * Add `laptopId` as a learner unless it is already a member; resolves with an applied index.
+   * Laptops asking while a change is under way are admitted together in the next one: a class
+   * of thirty joining at once takes a few changes, not thirty in a row.
+   */
+  admit(laptopId: string): Promise<number> {
+    const status = this.group.status();
+    if (isMember(status, laptopId)) return Promise.resolve(status.applied);
+    return new Promise((resolve, reject) => {
+      const waiting = this.waitingToJoin.get(laptopId) ?? [];
+      waiting.push({ resolve, reject });
+      this.waitingToJoin.set(laptopId, waiting);
+      this.admitting ??= this.admitWaiting().finally(() => (this.admitting = null));
+    });
+  }
+
+  private async admitWaiting(): Promise<void> {
+    while (this.waitingToJoin.size > 0) {
+      const batch = new Map(this.waitingToJoin);
+      this.waitingToJoin.clear();
+      const newcomers = [...batch.keys()].filter((id) => !isMember(this.group.status(), id));
       try {
-        const applied = await this.group.proposeConfChange({ changes: [{ type: 'addLearner', nodeId: laptopId }] });
-        this.logger.info('laptop admitted as a learner', { laptopId });
+        const index = newcomers.length === 0 ? this.group.status().applied : await this.addLearners(newcomers);
+        if (newcomers.length > 0) this.logger.info('laptops admitted as learners', { laptopIds: newcomers });
+        for (const waiters of batch.values()) for (const waiter of waiters) waiter.resolve(index);
+      } catch (error) {
+        for (const waiters of batch.values()) for (const waiter of waiters) waiter.reject(error as Error);
+      }
+    }
+  }
+
+  private async addLearners(laptopIds: string[]): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const applied = await this.group.proposeConfChange({ changes: laptopIds.map((nodeId) => ({ type: 'addLearner', nodeId })) });
         return applied.index;
       } catch (error) {
         // Another membership change is being applied: wait for it, a few times.
