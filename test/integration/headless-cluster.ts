@@ -1,5 +1,6 @@
 // Real headless nodes as separate processes on loopback, for integration tests: start, kill -9,
-// restart with the same data directory and ports, and talk to each through its HTTP API.
+// stop with a signal, restart with the same data directory and ports, and talk to each through
+// its HTTP API.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -7,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { HttpApiClient } from '../../shared/http';
+import type { LogLevel, LogRecord } from '../../electron/headless/logger';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const MAIN = join(ROOT, 'electron/headless/main.ts');
@@ -21,6 +23,21 @@ export interface NodeHandle {
   process: ChildProcess | null;
   /** stdout lines of the current run. */
   lines: string[];
+  /** Log records (stderr) of the current run, at the cluster's log level. */
+  logs: LogRecord[];
+}
+
+export interface HeadlessClusterOptions {
+  /** The nodes' --log-level; default warn, which keeps a long run's logs small. */
+  logLevel?: LogLevel;
+}
+
+/** How a node's process ended. */
+export interface NodeExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** From sending the signal to the process being gone, its output read to the end. */
+  elapsedMs: number;
 }
 
 /** A free loopback port (bound and released; another process could take it, rarely). */
@@ -38,6 +55,11 @@ export async function freePort(): Promise<number> {
 export class HeadlessCluster {
   readonly nodes: NodeHandle[] = [];
   private readonly root = mkdtempSync(join(tmpdir(), 'quorum-cluster-'));
+  private readonly logLevel: LogLevel;
+
+  constructor(options: HeadlessClusterOptions = {}) {
+    this.logLevel = options.logLevel ?? 'warn';
+  }
 
   async add(name: string, extraArgs: string[] = []): Promise<NodeHandle> {
     const node: NodeHandle = {
@@ -49,6 +71,7 @@ export class HeadlessCluster {
       api: null as unknown as HttpApiClient,
       process: null,
       lines: [],
+      logs: [],
     };
     this.nodes.push(node);
     await this.start(node, extraArgs);
@@ -73,14 +96,27 @@ export class HeadlessCluster {
       String(node.apiPort),
       '--no-discovery',
       '--log-level',
-      'warn',
+      this.logLevel,
       ...extraArgs,
     ];
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     node.process = child;
     node.lines = [];
+    node.logs = [];
     let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    let stderrBuffer = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      stderr = (stderr + text).slice(-4000);
+      stderrBuffer += text;
+      let newline: number;
+      while ((newline = stderrBuffer.indexOf('\n')) >= 0) {
+        const line = stderrBuffer.slice(0, newline);
+        stderrBuffer = stderrBuffer.slice(newline + 1);
+        const record = parseLogRecord(line);
+        if (record) node.logs.push(record);
+      }
+    });
     const ready = await new Promise<{ api: string; token: string; laptopId: string }>((resolveReady, reject) => {
       let buffer = '';
       const timer = setTimeout(() => reject(new Error(`${node.name} did not start: ${stderr}`)), 30_000);
@@ -113,6 +149,27 @@ export class HeadlessCluster {
     node.process = null;
   }
 
+  /**
+   * Send `signal` (SIGTERM, SIGINT: a graceful stop) and wait until the process is gone and its
+   * last log lines are read. One still running after `killAfterMs` is killed with SIGKILL, which
+   * the returned exit shows, so that a hung shutdown fails an assertion rather than the test's timeout.
+   */
+  async stop(node: NodeHandle, signal: NodeJS.Signals, killAfterMs = 30_000): Promise<NodeExit> {
+    const child = node.process;
+    if (!child || child.exitCode !== null) throw new Error(`${node.name} is not running`);
+    const started = performance.now();
+    // 'close', not 'exit': it comes after stdout and stderr have ended.
+    const closed = new Promise<Omit<NodeExit, 'elapsedMs'>>((resolveClose) =>
+      child.once('close', (code, closedBy) => resolveClose({ code, signal: closedBy })),
+    );
+    child.kill(signal);
+    const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    const exit = await closed;
+    clearTimeout(killer);
+    node.process = null;
+    return { ...exit, elapsedMs: performance.now() - started };
+  }
+
   /** Every node learns every other's address (the manual fallback; discovery is off on loopback). */
   async connectAll(): Promise<void> {
     for (const a of this.nodes) {
@@ -135,6 +192,16 @@ export class HeadlessCluster {
       }),
     );
     rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** A log line as a record; null for anything else on stderr (a crash from tsx, say), which stays in the tail. */
+function parseLogRecord(line: string): LogRecord | null {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null && 'message' in value ? (value as LogRecord) : null;
+  } catch {
+    return null;
   }
 }
 
