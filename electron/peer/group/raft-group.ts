@@ -2,7 +2,7 @@
 // the transport. This is the Ready loop of ARCHITECTURE.md: persist (one transaction), then
 // send, then apply (one transaction with the applied index), then advance; one pass handles
 // everything that arrived since the last, so under load one fsync carries many writes.
-import { RaftNode, type ConfChange, type Entry, type Message, type RandomSource, type Status } from '../../raft';
+import { RaftNode, type ConfChange, type Entry, type Message, type RandomSource, type Ready, type Status } from '../../raft';
 import type { CompactionPolicy, SqliteStorage } from '../storage';
 import type { Logger } from '../transport/types';
 
@@ -199,10 +199,16 @@ export class RaftGroup<Result> {
     const { storage, send } = this.options;
     while (!this.stopped && this.node.hasReady()) {
       const ready = this.node.ready();
-      // 1. Durable first: a vote or an acknowledgement must survive a crash of this laptop.
-      storage.persist(ready);
-      // 2. Only then tell anyone.
-      for (const message of ready.messages) send(message.to, message);
+      if (this.maySendBeforePersisting(ready)) {
+        // A steady leader's appends go out while its own disk write runs (thesis §10.2.1).
+        for (const message of ready.messages) send(message.to, message);
+        storage.persist(ready);
+      } else {
+        // 1. Durable first: a vote or an acknowledgement must survive a crash of this laptop.
+        storage.persist(ready);
+        // 2. Only then tell anyone.
+        for (const message of ready.messages) send(message.to, message);
+      }
       // 3. Apply, in one transaction with the applied index.
       if (ready.snapshot) this.failProposalsThrough(ready.snapshot.meta.index);
       const applied = storage.applyCommitted(ready.committedEntries, this.node.confState(), this.options.applyAlongside);
@@ -213,6 +219,25 @@ export class RaftGroup<Result> {
     }
     this.releaseAppliedWaiters();
     storage.maybeCompact(this.options.compaction);
+  }
+
+  /**
+   * Whether this Ready's messages may leave before its write is on disk: only a leader's, in a
+   * Ready that changes no term, vote, role or snapshot (those must be durable before anyone
+   * hears of them), and only where the leader can't commit alone. The leader counts its own
+   * new entries toward the commit, so it must not be able to commit them before they are on
+   * its disk: with at least one other voter needed, a commit waits for a follower's answer to
+   * these very messages, which this single-threaded loop reads only after `persist` returned.
+   * Followers persist what they receive before answering, as always.
+   */
+  private maySendBeforePersisting(ready: Ready): boolean {
+    if (ready.softState || ready.snapshot || ready.messages.length === 0) return false;
+    if (this.node.softState().role !== 'leader') return false;
+    const persisted = this.options.storage.initialState().hardState;
+    if (ready.hardState && (ready.hardState.term !== persisted.term || ready.hardState.vote !== persisted.vote)) return false;
+    const { voters, votersOutgoing } = this.node.confState();
+    const needsAnother = (half: string[]) => half.length >= 2;
+    return needsAnother(voters) && (votersOutgoing.length === 0 || needsAnother(votersOutgoing));
   }
 
   private settle(entries: Entry[], applied: { index: number; result: Result }[]): void {
