@@ -1,6 +1,6 @@
 // End-to-end benchmark of the peer: real headless nodes (test/integration/headless-cluster.ts) as
 // separate processes on loopback, driven only through their HTTP API. Figures only, no assertions.
-//   npx tsx bench/peer.ts [--phases latency,throughput,failover,catchup,idle] [--cpu-prof <dir>]
+//   npm run build && npx tsx bench/peer.ts [--phases latency,throughput,failover,catchup,idle] [--cpu-prof <dir>]
 // Prints a table and writes bench/results/peer.json. On a class of 3 voters: commit latency with
 // one writer, throughput with 64 writers, resident memory, failover after kill -9 of the leader,
 // catch-up of a laptop joining a class of 10,000 writes; then idle CPU and bytes per laptop in a
@@ -12,11 +12,12 @@
 // --cpu-prof <dir>: the 3 nodes of the first class write V8 CPU profiles to <dir>/<pid>.cpuprofile
 // when they stop (bench/cpu-profile-hook.mjs). Nodes killed by the failover phase write none, so
 // combine it with --phases latency or --phases throughput.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { classOf, leaderOf, type ClassUnderTest } from './peer/class-under-test';
+import { BUILT_MAIN } from '../test/integration/headless-cluster';
 import { bounded, destroyAll, live, phase, round, withCluster } from './peer/harness';
 import { IDLE_LAPTOPS, measureIdle } from './peer/idle-class';
 import {
@@ -200,7 +201,7 @@ function printReport(results: Results): void {
   }
   if (memoryRows) {
     console.log(`resident memory after the load: ${memoryRows.map((r) => `${r.node} ${r.rssMiB} MiB (peak ${r.peakMiB})`).join(', ')}`);
-    console.log(`  for reference, an empty Node process: ${m.runtimeBaselineMiB.node} MiB; with the tsx loader the nodes run under: ${m.runtimeBaselineMiB.nodeWithTsx} MiB`);
+    console.log(`  for reference, an empty Node process: ${m.runtimeBaselineMiB.node} MiB (the nodes run built, without the tsx loader: ${m.runtimeBaselineMiB.nodeWithTsx} MiB)`);
   }
   if (idle) {
     console.log(`idle class: ${idle.laptops} laptops (${idle.voters} voters, ${idle.learners} learners), set up in ${idle.setupSeconds} s, measured over ${idle.seconds} s`);
@@ -228,6 +229,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     console.error(`${signal}: stopping every node`);
     void destroyAll().finally(() => process.exit(130));
   });
+}
+
+if (!existsSync(BUILT_MAIN)) {
+  console.error(`The nodes run built, as installed laptops run them: ${BUILT_MAIN} is missing. Run \`npm run build\` first.`);
+  process.exit(1);
 }
 
 try {

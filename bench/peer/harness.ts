@@ -7,7 +7,8 @@ const clusters = new Set<HeadlessCluster>();
 
 /** Runs `body` on a fresh cluster and always stops its nodes and removes its folders. */
 export async function withCluster<T>(body: (cluster: HeadlessCluster) => Promise<T>): Promise<T> {
-  const cluster = new HeadlessCluster();
+  // The built node, as installed laptops run it (bench/peer.ts builds it first).
+  const cluster = new HeadlessCluster({ entry: 'built' });
   clusters.add(cluster);
   try {
     return await body(cluster);

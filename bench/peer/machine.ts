@@ -26,7 +26,7 @@ function fsyncProbe(): number {
   return round(median(times), 3);
 }
 
-/** Resident memory of an empty Node process, without and with the tsx loader the nodes run under. */
+/** Resident memory of an empty Node process, and with the tsx loader (what a node run from its sources adds). */
 function runtimeBaselineMiB(root: string) {
   const rss = (args: string[]) => {
     try {

@@ -12,6 +12,8 @@ import type { LogLevel, LogRecord } from '../../electron/headless/logger';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const MAIN = join(ROOT, 'electron/headless/main.ts');
+/** The same node as plain JavaScript, from `npm run build`. */
+export const BUILT_MAIN = join(ROOT, 'out/main/headless.js');
 
 export interface NodeHandle {
   name: string;
@@ -30,6 +32,11 @@ export interface NodeHandle {
 export interface HeadlessClusterOptions {
   /** The nodes' --log-level; default warn, which keeps a long run's logs small. */
   logLevel?: LogLevel;
+  /**
+   * Run the TypeScript sources through tsx (the default: tests need no build), or the built
+   * `out/main/headless.js` with plain node, as an installed app would (benchmarks).
+   */
+  entry?: 'sources' | 'built';
 }
 
 /** How a node's process ended. */
@@ -56,9 +63,11 @@ export class HeadlessCluster {
   readonly nodes: NodeHandle[] = [];
   private readonly root = mkdtempSync(join(tmpdir(), 'quorum-cluster-'));
   private readonly logLevel: LogLevel;
+  private readonly entryArgs: string[];
 
   constructor(options: HeadlessClusterOptions = {}) {
     this.logLevel = options.logLevel ?? 'warn';
+    this.entryArgs = options.entry === 'built' ? [BUILT_MAIN] : ['--import', 'tsx', MAIN];
   }
 
   async add(name: string, extraArgs: string[] = []): Promise<NodeHandle> {
@@ -81,9 +90,7 @@ export class HeadlessCluster {
   /** Start (or restart) `node` and wait for its ready line. */
   async start(node: NodeHandle, extraArgs: string[] = []): Promise<void> {
     const args = [
-      '--import',
-      'tsx',
-      MAIN,
+      ...this.entryArgs,
       '--data-dir',
       node.dataDir,
       '--name',
