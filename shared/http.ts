@@ -67,7 +67,12 @@ type Infer<S> = S extends Schema<infer T> ? T : never;
 type AnySchema = Schema<unknown>;
 
 const text: Schema<string> = {
-  check: (value, path) => (typeof value === 'string' ? null : `${path} must be text`),
+  check: (value, path) => {
+    if (typeof value !== 'string') return `${path} must be text`;
+    // JSON may carry half a surrogate pair ("\ud800"); UTF-8 cannot, so SQLite would keep
+    // replacement characters instead of what was sent. (\p{Cs} matches only a lone half.)
+    return /\p{Cs}/u.test(value) ? `${path} must be text without half of a surrogate pair` : null;
+  },
 };
 
 const flag: Schema<boolean> = {

@@ -5,6 +5,9 @@
 
 const VERSION = 1;
 const MAX_CLIENT_ID_BYTES = 255;
+// ignoreBOM: a leading U+FEFF is part of the id. Dropping it made "\ufeffx" the session of "x",
+// and an id of only U+FEFF an empty one that encodeEnvelope refuses.
+const clientIdDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export interface Envelope {
   clientId: string;
@@ -37,7 +40,7 @@ export function decodeEnvelope(data: Uint8Array): Envelope | string {
   if (idLength === 0 || data.byteLength < 2 + idLength + 16) return 'a truncated client write';
   let clientId: string;
   try {
-    clientId = new TextDecoder('utf-8', { fatal: true }).decode(data.subarray(2, 2 + idLength));
+    clientId = clientIdDecoder.decode(data.subarray(2, 2 + idLength));
   } catch {
     return 'a client id that is not text';
   }

@@ -12,7 +12,8 @@ const WRITE = 1;
 const JOIN = 2;
 const MAX_ID_LENGTH = 128;
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF of a laptop id is part of it, as in every other decoder of the wire.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function encodeForwardRequest(request: ForwardRequest): Uint8Array {
   const body = request.kind === 'write' ? request.envelope : encoder.encode(request.laptopId);
@@ -44,9 +45,14 @@ export function encodeForwardReply(reply: ForwardReply): Uint8Array {
 export function decodeForwardReply(bytes: Uint8Array): ForwardReply | null {
   try {
     const reply = JSON.parse(decoder.decode(bytes)) as ForwardReply;
-    if (reply.kind === 'applied' && Number.isSafeInteger(reply.index)) return reply;
-    if (reply.kind === 'notLeader' && (reply.leader === null || typeof reply.leader === 'string')) return reply;
-    if (reply.kind === 'error' && typeof reply.code === 'string' && typeof reply.message === 'string') return reply;
+    // A fresh object with only the known fields: a peer's extra fields go no further.
+    if (reply.kind === 'applied' && Number.isSafeInteger(reply.index) && reply.index > 0) return { kind: 'applied', index: reply.index };
+    if (reply.kind === 'notLeader' && (reply.leader === null || typeof reply.leader === 'string')) {
+      return { kind: 'notLeader', leader: reply.leader };
+    }
+    if (reply.kind === 'error' && typeof reply.code === 'string' && typeof reply.message === 'string') {
+      return { kind: 'error', code: reply.code, message: reply.message };
+    }
     return null;
   } catch {
     return null;
