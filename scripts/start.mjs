@@ -27,7 +27,9 @@ function startHeadless() {
     if (build.status !== 0) console.error('The user interface could not be built; the node still starts and serves its API.');
   }
   console.error(`Starting Quorum without a window instead. Its data lives in ${dataDir}.`);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'electron', 'headless', 'main.ts'), '--data-dir', dataDir], {
+  // The flags of electron/headless/runtime-flags.ts (this plain script can't import TypeScript).
+  const flags = ['--max-semi-space-size=2'];
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', join(root, 'electron', 'headless', 'main.ts'), '--data-dir', dataDir], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { HttpApiClient } from '../../shared/http';
 import type { LogLevel, LogRecord } from '../../electron/headless/logger';
+import { PEER_NODE_FLAGS } from '../../electron/headless/runtime-flags';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const MAIN = join(ROOT, 'electron/headless/main.ts');
@@ -67,7 +68,7 @@ export class HeadlessCluster {
 
   constructor(options: HeadlessClusterOptions = {}) {
     this.logLevel = options.logLevel ?? 'warn';
-    this.entryArgs = options.entry === 'built' ? [BUILT_MAIN] : ['--import', 'tsx', MAIN];
+    this.entryArgs = [...PEER_NODE_FLAGS, ...(options.entry === 'built' ? [BUILT_MAIN] : ['--import', 'tsx', MAIN])];
   }
 
   async add(name: string, extraArgs: string[] = []): Promise<NodeHandle> {
