@@ -4,7 +4,7 @@
 // the leader then loses in a crash. Three real Raft groups on real SQLite files, in one process.
 import { describe, expect, it } from 'vitest';
 import { RaftGroup } from '../../../electron/peer/group/raft-group';
-import { encodeKeyValueCommand, type SqliteStorage } from '../../../electron/peer/storage';
+import { encodeKeyValueCommand } from '../../../electron/peer/storage';
 import { seededRandom, type Message, type NodeId } from '../../../electron/raft';
 import { silentLogger } from '../../../electron/peer/transport';
 import { openKeyValue, useTempDir } from '../storage/helpers';
@@ -17,11 +17,9 @@ type Event = 'persist entries' | 'send entries';
 function classOf(ids: NodeId[], voters: NodeId[]) {
   const events: Event[] = [];
   const groups = new Map<NodeId, RaftGroup<unknown>>();
-  const storages: SqliteStorage[] = [];
   for (const [i, id] of ids.entries()) {
     const storage = openKeyValue(dir.path(`${id}.sqlite`));
-    storages.push(storage);
-    storage.persist({ ...bootstrap(voters, ids), entries: bootstrap(voters, ids).entries });
+    storage.persist(bootstrap(voters, ids));
     if (i === 0) {
       const persist = storage.persist.bind(storage);
       storage.persist = (ready) => {
@@ -44,7 +42,7 @@ function classOf(ids: NodeId[], voters: NodeId[]) {
       compaction: { entries: 10_000, bytes: 1 << 24 },
       logger: silentLogger,
     });
-    groups.set(id, group);
+    groups.set(id, group as RaftGroup<unknown>);
   }
   return { events, groups, stop: () => [...groups.values()].forEach((g) => g.stop()) };
 }
