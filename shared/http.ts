@@ -6,6 +6,7 @@
 // `quorum.<token>`. The method and event tables below are derived from ApiMethods and ApiEvents:
 // the compiler rejects a table that misses or adds a name. Runs anywhere: no Node or DOM imports.
 import type { ApiError, ApiEventName, ApiEvents, ApiMethod, ApiParams, ApiResponse, ApiResult } from './api';
+import { count, flag, isRecord, literal, object, tagged, text, type Infer, type Schema } from './schema';
 
 /** Every method is served under this prefix: `POST /api/<method>`. */
 export const API_PATH_PREFIX = '/api/';
@@ -55,96 +56,6 @@ export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
 // ---------------------------------------------------------------------------------------------
 // Parameter schemas: what a method accepts, checked at the boundary before the service sees it.
-
-/** Checks that a value parsed from JSON has type T. */
-export interface Schema<T> {
-  /** What is wrong with `value` (named by `path`), or null when it is a T. */
-  check(value: unknown, path: string): string | null;
-  /** Never set: carries T for the compiler. */
-  readonly type?: T;
-}
-type Infer<S> = S extends Schema<infer T> ? T : never;
-type AnySchema = Schema<unknown>;
-
-const text: Schema<string> = {
-  check: (value, path) => {
-    if (typeof value !== 'string') return `${path} must be text`;
-    // JSON may carry half a surrogate pair ("\ud800"); UTF-8 cannot, so SQLite would keep
-    // replacement characters instead of what was sent. (\p{Cs} matches only a lone half.)
-    return /\p{Cs}/u.test(value) ? `${path} must be text without half of a surrogate pair` : null;
-  },
-};
-
-const flag: Schema<boolean> = {
-  check: (value, path) => (typeof value === 'boolean' ? null : `${path} must be true or false`),
-};
-
-const count: Schema<number> = {
-  check: (value, path) =>
-    typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? null : `${path} must be a whole number, 0 or more`,
-};
-
-function literal<L extends string>(expected: L): Schema<L> {
-  return { check: (value, path) => (value === expected ? null : `${path} must be ${JSON.stringify(expected)}`) };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** An object with exactly the `required` fields, any of the `optional` ones, and nothing else. */
-// NoInfer: the field types come from the arguments, never from the type the caller expects back.
-function object<R extends Record<string, AnySchema>, O extends Record<string, AnySchema> = {}>(
-  required: R,
-  optional?: O,
-): Schema<{ [K in keyof NoInfer<R>]: Infer<NoInfer<R>[K]> } & { [K in keyof NoInfer<O>]?: Infer<NoInfer<O>[K]> }> {
-  const optionalFields: Record<string, AnySchema> = optional ?? {};
-  return {
-    check(value, path) {
-      if (!isRecord(value)) return `${path} must be an object`;
-      for (const [name, schema] of Object.entries(required)) {
-        if (!Object.hasOwn(value, name)) return `${path}.${name} is missing`;
-        const problem = schema.check(value[name], `${path}.${name}`);
-        if (problem) return problem;
-      }
-      for (const name of Object.keys(value)) {
-        if (Object.hasOwn(required, name)) continue;
-        const schema = Object.hasOwn(optionalFields, name) ? optionalFields[name] : undefined;
-        if (!schema) return unexpectedField(path, name);
-        const problem = schema.check(value[name], `${path}.${name}`);
-        if (problem) return problem;
-      }
-      return null;
-    },
-  };
-}
-
-/** How much of an unexpected field's name a refusal shows. */
-const MAX_SHOWN_NAME = 24;
-
-/**
- * The refusal of a field the schema does not know. Its name is the caller's text, so it is shown
- * as typed only when it is a plain name; anything else is quoted, cut short and shown in ASCII,
- * so the message stays one short readable line (not a megabyte, a line break or a bidi override).
- */
-function unexpectedField(path: string, name: string): string {
-  if (/^[A-Za-z_$][A-Za-z0-9_$]{0,39}$/.test(name)) return `${path}.${name} is not expected here`;
-  const shown = JSON.stringify(name.slice(0, MAX_SHOWN_NAME)).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return `${path} has a field ${shown}${name.length > MAX_SHOWN_NAME ? '…' : ''} that is not expected here`;
-}
-
-/** One of several objects, told apart by the text field `tag`. */
-function tagged<V extends Record<string, AnySchema>>(tag: string, variants: V): Schema<Infer<V[keyof V]>> {
-  const names = Object.keys(variants).map((name) => JSON.stringify(name)).join(' or ');
-  return {
-    check(value, path) {
-      if (!isRecord(value)) return `${path} must be an object`;
-      const kind = value[tag];
-      if (typeof kind !== 'string' || !Object.hasOwn(variants, kind)) return `${path}.${tag} must be ${names}`;
-      return variants[kind]!.check(value, path);
-    },
-  };
-}
 
 const keyValueWrite = tagged('op', {
   put: object({ op: literal('put'), key: text, value: text }),
