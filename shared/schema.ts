@@ -150,3 +150,8 @@ export function oneOf<L extends string>(...allowed: L[]): Schema<L> {
   const names = allowed.map((a) => JSON.stringify(a)).join(' or ');
   return { check: (value, path) => (typeof value === 'string' && (allowed as string[]).includes(value) ? null : `${path} must be ${names}`) };
 }
+
+/** Text matching `pattern` (anchor it); `description` completes "must be …". */
+export function matching(pattern: RegExp, description: string): Schema<string> {
+  return { check: (value, path) => (typeof value === 'string' && pattern.test(value) ? null : `${path} must be ${description}`) };
+}

@@ -1,0 +1,91 @@
+// Applying one classroom command, identically on every laptop: check its shape, its signature,
+// its class, that it was not seen before, and its author's right to do it; then change the
+// tables, or change nothing and record why it was refused. Deterministic: the same command on
+// the same tables at the same committed time gives the same tables everywhere.
+import type Database from 'better-sqlite3';
+import { signedCommand, type ClassroomCommand, type ClassroomResult, type SignedCommand } from '../../shared/classroom/commands';
+import { memberOf, type CommandContext, type Handler } from './context';
+import { addTeacher, createClass, joinClass, removeMember } from './handlers/members';
+import { createAssignment, editAssignment, grantExtension } from './handlers/assignments';
+import { saveDraft, turnIn, unsubmit } from './handlers/submissions';
+import { comment, excuse, grade, returnGrade } from './handlers/grading';
+import { Rejection } from './rejection';
+import { verifyCommand } from './signing';
+
+const handlers: { [T in ClassroomCommand['type']]: Handler<Extract<ClassroomCommand, { type: T }>> } = {
+  createClass,
+  joinClass,
+  addTeacher,
+  removeMember,
+  createAssignment,
+  editAssignment,
+  grantExtension,
+  saveDraft,
+  turnIn,
+  unsubmit,
+  grade,
+  returnGrade,
+  excuse,
+  comment,
+};
+
+/** Commands someone outside the class may send: creating it, and joining it with the code. */
+const OPEN_TO_NON_MEMBERS = new Set<ClassroomCommand['type']>(['createClass', 'joinClass']);
+
+/**
+ * Apply `input` (a signed command parsed from the log) to the class `classId` at `committedAt`
+ * (the leader's clock when it was proposed; the class clock never goes back). Never throws for
+ * a bad command: the result says why it was refused. Must run inside the caller's transaction.
+ */
+export function applyClassroomCommand(db: Database.Database, classId: string, input: unknown, committedAt: number): ClassroomResult {
+  const shape = signedCommand.check(input, 'command');
+  if (shape) return rejected('MALFORMED', `The command could not be read: ${shape}.`, null, null);
+  const signed = input as SignedCommand;
+  const authorId = verifyCommand(signed);
+  if (!authorId) return rejected('BAD_SIGNATURE', 'The command’s signature does not match its author.', signed.commandId, null);
+  if (signed.classId !== classId) return rejected('WRONG_CLASS', 'The command was signed for another class.', signed.commandId, authorId);
+
+  const seen = db.prepare('INSERT OR IGNORE INTO seen_commands (author_id, command_id) VALUES (?, ?)').run(authorId, signed.commandId);
+  if (seen.changes === 0) return rejected('REPLAYED', 'This command was already received once.', signed.commandId, authorId);
+
+  const now = advanceClock(db, committedAt);
+  const member = memberOf(db, authorId);
+  const author = member && member.removed_at === null ? member : null;
+  const { command } = signed;
+  const context: CommandContext = { db, signed, authorId, author, now };
+  try {
+    if (!author && !OPEN_TO_NON_MEMBERS.has(command.type)) {
+      throw new Rejection('NOT_A_MEMBER', member ? 'You are no longer a member of this class.' : 'Only members of the class can do this.');
+    }
+    // A savepoint: whatever the handler wrote before refusing is undone.
+    db.transaction(() => (handlers[command.type] as Handler<ClassroomCommand>)(context, command))();
+  } catch (error) {
+    if (!(error instanceof Rejection)) throw error;
+    db.prepare(
+      'INSERT INTO rejections (author_id, command_id, type, code, reason, client_at, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ).run(authorId, signed.commandId, command.type, error.code, error.reason, signed.clientTime, now);
+    return rejected(error.code, error.reason, signed.commandId, authorId, error.currentVersion);
+  }
+  return { status: 'applied', type: command.type, commandId: signed.commandId, authorId, at: now };
+}
+
+/** The class clock after a command committed at `committedAt`: it never goes back. */
+function advanceClock(db: Database.Database, committedAt: number): number {
+  const clock = db.prepare('SELECT clock FROM class_info WHERE id = 1').pluck().get() as number | undefined;
+  if (clock === undefined) return committedAt;
+  const now = Math.max(clock, committedAt);
+  if (now !== clock) db.prepare('UPDATE class_info SET clock = ? WHERE id = 1').run(now);
+  return now;
+}
+
+function rejected(
+  code: Extract<ClassroomResult, { status: 'rejected' }>['code'],
+  reason: string,
+  commandId: string | null,
+  authorId: string | null,
+  currentVersion?: number,
+): ClassroomResult {
+  return currentVersion === undefined
+    ? { status: 'rejected', code, reason, commandId, authorId }
+    : { status: 'rejected', code, reason, commandId, authorId, currentVersion };
+}

@@ -1,0 +1,61 @@
+// Who is in the class: its creation, students joining, teachers added, members removed.
+import type { ClassroomCommand } from '../../../shared/classroom/commands';
+import { memberOf, requireTeacher, type Handler } from '../context';
+import { refuse } from '../rejection';
+
+type Command<T extends ClassroomCommand['type']> = Extract<ClassroomCommand, { type: T }>;
+
+export const createClass: Handler<Command<'createClass'>> = ({ db, signed, authorId, now }, command) => {
+  if (db.prepare('SELECT 1 FROM class_info').get()) refuse('CONFLICT', 'This class has already been created.');
+  db.prepare('INSERT INTO class_info (id, class_id, name, subject, created_at, clock) VALUES (1, ?, ?, ?, ?, ?)').run(
+    signed.classId,
+    command.name,
+    command.subject,
+    now,
+    now,
+  );
+  addMember(db, authorId, signed.publicKey, command.displayName, 'teacher', now);
+  addLaptop(db, authorId, command.laptopId);
+};
+
+export const joinClass: Handler<Command<'joinClass'>> = ({ db, signed, authorId, author, now }, command) => {
+  if (!db.prepare('SELECT 1 FROM class_info').get()) refuse('NOT_FOUND', 'This class has not been created yet.');
+  const existing = author ?? memberOf(db, authorId);
+  if (existing?.removed_at != null) refuse('NOT_ALLOWED', 'You were removed from this class; ask the teacher to add you again.');
+  // Joining again from another laptop (or after a lost answer) only adds the laptop.
+  if (!existing) addMember(db, authorId, signed.publicKey, command.displayName, 'student', now);
+  addLaptop(db, authorId, command.laptopId);
+};
+
+export const addTeacher: Handler<Command<'addTeacher'>> = (context, command) => {
+  requireTeacher(context);
+  const member = memberOf(context.db, command.userId);
+  if (!member || member.removed_at !== null) refuse('NOT_FOUND', 'That person is not in the class.');
+  context.db.prepare("UPDATE members SET role = 'teacher' WHERE user_id = ?").run(command.userId);
+};
+
+export const removeMember: Handler<Command<'removeMember'>> = (context, command) => {
+  requireTeacher(context);
+  const { db, now } = context;
+  const member = memberOf(db, command.userId);
+  if (!member || member.removed_at !== null) refuse('NOT_FOUND', 'That person is not in the class.');
+  if (member.role === 'teacher') {
+    const teachers = db.prepare("SELECT count(*) FROM members WHERE role = 'teacher' AND removed_at IS NULL").pluck().get() as number;
+    if (teachers <= 1) refuse('NOT_ALLOWED', 'A class needs at least one teacher.');
+  }
+  db.prepare('UPDATE members SET removed_at = ? WHERE user_id = ?').run(now, command.userId);
+};
+
+function addMember(db: import('better-sqlite3').Database, userId: string, publicKey: string, name: string, role: 'teacher' | 'student', now: number): void {
+  db.prepare('INSERT INTO members (user_id, public_key, display_name, role, joined_at, removed_at) VALUES (?, ?, ?, ?, ?, NULL)').run(
+    userId,
+    publicKey,
+    name,
+    role,
+    now,
+  );
+}
+
+function addLaptop(db: import('better-sqlite3').Database, userId: string, laptopId: string): void {
+  db.prepare('INSERT OR IGNORE INTO member_laptops (user_id, laptop_id) VALUES (?, ?)').run(userId, laptopId);
+}

@@ -1,0 +1,193 @@
+// Reading the classroom for one viewer. Every query takes the viewer's user id and shows only
+// what they may see: a student their own work and returned grades, a teacher everything.
+// Whole-class views read each table once and join in memory (a year is ~8,000 submissions).
+import type Database from 'better-sqlite3';
+import type { FileRef } from '../../shared/classroom/commands';
+import type { AssignmentView, Gradebook, GradeView, MemberView, RejectionView, Role, SubmissionView } from '../../shared/classroom/views';
+import { memberOf, type AssignmentRow, type MemberRow } from './context';
+import { refuse } from './rejection';
+import { statusOf } from './status';
+
+interface SubmissionRow {
+  assignment_id: string;
+  student_id: string;
+  text: string;
+  files: string;
+  turned_in: number;
+  turned_in_at: number | null;
+  turned_in_client_at: number | null;
+  attempts: number;
+  version: number;
+}
+
+interface GradeRow {
+  assignment_id: string;
+  student_id: string;
+  score: number | null;
+  feedback: string;
+  excused: number;
+  returned_score: number | null;
+  returned_feedback: string | null;
+  returned_at: number | null;
+  version: number;
+}
+
+/** The viewer as a current member; anyone else sees nothing. */
+export function viewerOf(db: Database.Database, userId: string): MemberRow {
+  const member = memberOf(db, userId);
+  if (!member || member.removed_at !== null) refuse('NOT_A_MEMBER', 'You are not a member of this class.');
+  return member;
+}
+
+export function members(db: Database.Database, viewerId: string): MemberView[] {
+  viewerOf(db, viewerId);
+  const laptops = new Map<string, string[]>();
+  for (const row of db.prepare('SELECT user_id, laptop_id FROM member_laptops ORDER BY laptop_id').all() as { user_id: string; laptop_id: string }[]) {
+    laptops.set(row.user_id, [...(laptops.get(row.user_id) ?? []), row.laptop_id]);
+  }
+  const rows = db.prepare('SELECT * FROM members WHERE removed_at IS NULL ORDER BY role DESC, display_name, user_id').all() as MemberRow[];
+  return rows.map((m) => ({ userId: m.user_id, displayName: m.display_name, role: m.role, laptops: laptops.get(m.user_id) ?? [] }));
+}
+
+export function assignments(db: Database.Database, viewerId: string): AssignmentView[] {
+  const viewer = viewerOf(db, viewerId);
+  const rows = db.prepare('SELECT * FROM assignments ORDER BY coalesce(due_at, 9e15), created_at, assignment_id').all() as AssignmentRow[];
+  const extensions = extensionsOf(db, viewer.role === 'student' ? viewer.user_id : null);
+  return rows
+    .filter((row) => viewer.role === 'teacher' || row.published)
+    .map((row) => assignmentView(row, viewer.role === 'student' ? dueWithExtension(row, extensions.get(key(row.assignment_id, viewer.user_id))) : row.due_at));
+}
+
+/** One student's work on one assignment; a student may only ask for their own. */
+export function submission(db: Database.Database, viewerId: string, assignmentId: string, studentId: string, now: number): SubmissionView {
+  const viewer = viewerOf(db, viewerId);
+  if (viewer.role === 'student' && viewer.user_id !== studentId) refuse('NOT_ALLOWED', 'You can only see your own work.');
+  const assignment = db.prepare('SELECT * FROM assignments WHERE assignment_id = ?').get(assignmentId) as AssignmentRow | undefined;
+  if (!assignment || (viewer.role === 'student' && !assignment.published)) refuse('NOT_FOUND', 'That assignment does not exist.');
+  const row = db.prepare('SELECT * FROM submissions WHERE assignment_id = ? AND student_id = ?').get(assignmentId, studentId) as SubmissionRow | undefined;
+  const gradeRow = db.prepare('SELECT * FROM grades WHERE assignment_id = ? AND student_id = ?').get(assignmentId, studentId) as GradeRow | undefined;
+  const due = dueWithExtension(assignment, extensionsOf(db, studentId).get(key(assignmentId, studentId)));
+  return submissionView(viewer.role, assignmentId, studentId, row, gradeRow, due, now);
+}
+
+/** Students by assignments. A teacher sees every student and draft scores; a student only their own row and returned scores. */
+export function gradebook(db: Database.Database, viewerId: string, now: number): Gradebook {
+  const viewer = viewerOf(db, viewerId);
+  const assignmentRows = (db.prepare('SELECT * FROM assignments ORDER BY coalesce(due_at, 9e15), created_at, assignment_id').all() as AssignmentRow[]).filter(
+    (a) => viewer.role === 'teacher' || a.published,
+  );
+  const students = (
+    db.prepare("SELECT user_id, display_name FROM members WHERE role = 'student' AND removed_at IS NULL ORDER BY display_name, user_id").all() as {
+      user_id: string;
+      display_name: string;
+    }[]
+  ).filter((s) => viewer.role === 'teacher' || s.user_id === viewer.user_id);
+  const only = viewer.role === 'student' ? viewer.user_id : null;
+  const submissions = byKey(
+    (only
+      ? db.prepare('SELECT * FROM submissions WHERE student_id = ?').all(only)
+      : db.prepare('SELECT * FROM submissions').all()) as SubmissionRow[],
+  );
+  const grades = byKey((only ? db.prepare('SELECT * FROM grades WHERE student_id = ?').all(only) : db.prepare('SELECT * FROM grades').all()) as GradeRow[]);
+  const extensions = extensionsOf(db, only);
+  return {
+    assignments: assignmentRows.map((a) => ({ assignmentId: a.assignment_id, title: a.title, pointsPossible: a.points_possible, dueAt: a.due_at })),
+    rows: students.map((s) => ({
+      student: { userId: s.user_id, displayName: s.display_name },
+      cells: assignmentRows.map((a) => {
+        const k = key(a.assignment_id, s.user_id);
+        const view = submissionView(viewer.role, a.assignment_id, s.user_id, submissions.get(k), grades.get(k), dueWithExtension(a, extensions.get(k)), now);
+        return { status: view.status, score: view.grade?.score ?? null };
+      }),
+    })),
+  };
+}
+
+/** The author's refused commands, newest first: what did not happen, and why. */
+export function rejectionsFor(db: Database.Database, authorId: string): RejectionView[] {
+  const rows = db.prepare('SELECT * FROM rejections WHERE author_id = ? ORDER BY at DESC, command_id').all(authorId) as {
+    command_id: string;
+    type: string;
+    code: string;
+    reason: string;
+    client_at: number;
+    at: number;
+  }[];
+  return rows.map((r) => ({ commandId: r.command_id, type: r.type, code: r.code, reason: r.reason, clientAt: r.client_at, at: r.at }));
+}
+
+function submissionView(
+  viewer: Role,
+  assignmentId: string,
+  studentId: string,
+  row: SubmissionRow | undefined,
+  gradeRow: GradeRow | undefined,
+  dueAt: number | null,
+  now: number,
+): SubmissionView {
+  const grade = gradeView(viewer, gradeRow);
+  return {
+    assignmentId,
+    studentId,
+    status: statusOf({
+      viewer,
+      dueAt,
+      turnedIn: row?.turned_in === 1,
+      turnedInAt: row?.turned_in_at ?? null,
+      draftGraded: gradeRow !== undefined && (gradeRow.score !== null || gradeRow.feedback !== ''),
+      returned: gradeRow?.returned_at != null,
+      excused: gradeRow?.excused === 1,
+      now,
+    }),
+    text: row?.text ?? '',
+    files: row ? (JSON.parse(row.files) as FileRef[]) : [],
+    turnedIn: row?.turned_in === 1,
+    turnedInAt: row?.turned_in_at ?? null,
+    turnedInClientAt: row?.turned_in_client_at ?? null,
+    attempts: row?.attempts ?? 0,
+    version: row?.version ?? 0,
+    grade,
+  };
+}
+
+/** The grade as `viewer` may see it: a teacher the draft, a student only what was returned. */
+function gradeView(viewer: Role, row: GradeRow | undefined): GradeView | null {
+  if (!row) return null;
+  if (viewer === 'teacher') {
+    return { score: row.score, feedback: row.feedback, excused: row.excused === 1, returnedAt: row.returned_at, version: row.version };
+  }
+  if (row.returned_at === null && row.excused !== 1) return null;
+  return { score: row.returned_score, feedback: row.returned_feedback ?? '', excused: row.excused === 1, returnedAt: row.returned_at, version: row.version };
+}
+
+function assignmentView(row: AssignmentRow, dueAt: number | null): AssignmentView {
+  return {
+    assignmentId: row.assignment_id,
+    title: row.title,
+    instructions: row.instructions,
+    pointsPossible: row.points_possible,
+    dueAt,
+    cutOffAt: row.cut_off_at,
+    published: row.published === 1,
+    materials: JSON.parse(row.materials) as FileRef[],
+    version: row.version,
+  };
+}
+
+const key = (assignmentId: string, studentId: string) => `${assignmentId}\u0000${studentId}`;
+
+function byKey<R extends { assignment_id: string; student_id: string }>(rows: R[]): Map<string, R> {
+  return new Map(rows.map((r) => [key(r.assignment_id, r.student_id), r]));
+}
+
+/** Extensions by (assignment, student), for one student or all. undefined inside: no extension. */
+function extensionsOf(db: Database.Database, studentId: string | null): Map<string, { due_at: number | null }> {
+  const rows = (studentId
+    ? db.prepare('SELECT * FROM extensions WHERE student_id = ?').all(studentId)
+    : db.prepare('SELECT * FROM extensions').all()) as { assignment_id: string; student_id: string; due_at: number | null }[];
+  return new Map(rows.map((r) => [key(r.assignment_id, r.student_id), r]));
+}
+
+function dueWithExtension(row: AssignmentRow, extension: { due_at: number | null } | undefined): number | null {
+  return extension ? extension.due_at : row.due_at;
+}

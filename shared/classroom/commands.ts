@@ -1,0 +1,139 @@
+// The classroom's commands: what a teacher or a student can ask the class to do. Each is signed
+// by its author and carried in the replicated log; every laptop checks it against these schemas
+// and the rules in electron/classroom before applying it. Runs anywhere.
+import { boundedText, finiteNumber, flag, list, literal, matching, nullable, object, oneOf, tagged, wholeNumber, type Infer } from '../schema';
+
+/** Limits that keep one command, and the class file, a sane size. */
+export const LIMITS = {
+  name: 120,
+  title: 200,
+  /** Markdown instructions. */
+  instructions: 20_000,
+  /** Online text of a submission. */
+  submissionText: 100_000,
+  feedback: 20_000,
+  comment: 5_000,
+  filesPerItem: 20,
+  fileName: 255,
+  /** Attachments travel outside the log; this is the size a file may declare. */
+  fileBytes: 50 * 1024 * 1024,
+  points: 100_000,
+} as const;
+
+/** Ids chosen by the author's laptop. */
+const idText = matching(/^[A-Za-z0-9_-]{8,64}$/, 'an id of 8 to 64 letters, digits, - or _');
+/** A point in time: milliseconds since 1970, within this millennium. */
+const time = wholeNumber(0, 32_503_680_000_000);
+const sha256 = matching(/^[0-9a-f]{64}$/, 'a SHA-256 in hex');
+
+/** A file attached to an assignment or a submission: the log carries only this, the bytes travel apart. */
+export const fileRef = object({
+  sha256,
+  name: boundedText(LIMITS.fileName),
+  type: boundedText(100),
+  size: wholeNumber(0, LIMITS.fileBytes),
+});
+export type FileRef = Infer<typeof fileRef>;
+
+const files = list(fileRef, LIMITS.filesPerItem);
+const assignmentFields = {
+  title: boundedText(LIMITS.title),
+  instructions: boundedText(LIMITS.instructions, { allowEmpty: true }),
+  /** Null: an ungraded assignment. */
+  pointsPossible: nullable(finiteNumber(0, LIMITS.points)),
+  dueAt: nullable(time),
+  /** After this, nothing is accepted. */
+  cutOffAt: nullable(time),
+  materials: files,
+  published: flag,
+};
+
+export const classroomCommand = tagged('type', {
+  /** The first command of a class: its creator becomes its first teacher. */
+  createClass: object({
+    type: literal('createClass'),
+    name: boundedText(LIMITS.name),
+    subject: boundedText(LIMITS.name, { allowEmpty: true }),
+    /** The teacher's own name, as the class will show it. */
+    displayName: boundedText(LIMITS.name),
+    laptopId: boundedText(64),
+  }),
+  /** A laptop that came in with the join code registers its user as a student. */
+  joinClass: object({ type: literal('joinClass'), displayName: boundedText(LIMITS.name), laptopId: boundedText(64) }),
+  addTeacher: object({ type: literal('addTeacher'), userId: boundedText(64) }),
+  removeMember: object({ type: literal('removeMember'), userId: boundedText(64) }),
+  createAssignment: object({ type: literal('createAssignment'), assignmentId: idText, ...assignmentFields }),
+  editAssignment: object({ type: literal('editAssignment'), assignmentId: idText, baseVersion: wholeNumber(1, 2 ** 31), ...assignmentFields }),
+  grantExtension: object({ type: literal('grantExtension'), assignmentId: idText, studentId: boundedText(64), dueAt: nullable(time) }),
+  saveDraft: object({
+    type: literal('saveDraft'),
+    assignmentId: idText,
+    /** 0 for the first draft. */
+    baseVersion: wholeNumber(0, 2 ** 31),
+    text: boundedText(LIMITS.submissionText, { allowEmpty: true }),
+    files,
+  }),
+  turnIn: object({ type: literal('turnIn'), assignmentId: idText }),
+  unsubmit: object({ type: literal('unsubmit'), assignmentId: idText }),
+  grade: object({
+    type: literal('grade'),
+    assignmentId: idText,
+    studentId: boundedText(64),
+    baseVersion: wholeNumber(0, 2 ** 31),
+    score: nullable(finiteNumber(0, LIMITS.points)),
+    feedback: boundedText(LIMITS.feedback, { allowEmpty: true }),
+  }),
+  returnGrade: object({ type: literal('returnGrade'), assignmentId: idText, studentId: boundedText(64) }),
+  excuse: object({ type: literal('excuse'), assignmentId: idText, studentId: boundedText(64), excused: flag }),
+  comment: object({ type: literal('comment'), commentId: idText, assignmentId: idText, studentId: boundedText(64), text: boundedText(LIMITS.comment) }),
+});
+export type ClassroomCommand = Infer<typeof classroomCommand>;
+export type ClassroomCommandType = ClassroomCommand['type'];
+
+/**
+ * A command as it travels in the log: who wrote it, when by their clock, and their Ed25519
+ * signature over everything else (electron/classroom/signing.ts says exactly what is signed).
+ */
+export const signedCommand = object({
+  version: literal('1'),
+  classId: boundedText(64),
+  /** The author's raw Ed25519 public key, base64url; the user id is derived from it. */
+  publicKey: boundedText(64),
+  /** Unique per author: the same command seen twice (a replay) is refused. */
+  commandId: idText,
+  /** The author's laptop clock when they acted (possibly offline): shown, never trusted for rules. */
+  clientTime: time,
+  command: classroomCommand,
+  /** base64url Ed25519 signature. */
+  signature: boundedText(100),
+});
+export type SignedCommand = Infer<typeof signedCommand>;
+
+/** Why a command was refused; `code` is for programs, the message for people. */
+export const rejectionCodes = oneOf(
+  'MALFORMED',
+  'BAD_SIGNATURE',
+  'WRONG_CLASS',
+  'REPLAYED',
+  'NOT_A_MEMBER',
+  'NOT_ALLOWED',
+  'NOT_FOUND',
+  'STALE',
+  'CLOSED',
+  'CONFLICT',
+);
+export type RejectionCode = Infer<typeof rejectionCodes>;
+
+/** What applying a command did, on every laptop alike. JSON data: it is stored with the session. */
+export type ClassroomResult =
+  | { status: 'applied'; type: ClassroomCommandType; commandId: string; authorId: string; at: number }
+  | {
+      status: 'rejected';
+      code: RejectionCode;
+      /** A sentence for the author. */
+      reason: string;
+      commandId: string | null;
+      authorId: string | null;
+      /** For a stale edit: the version it must be based on now. */
+      currentVersion?: number;
+    };

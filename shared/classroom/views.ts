@@ -1,0 +1,71 @@
+// What the classroom shows, per viewer: the read side of the commands. A student's views hold
+// only their own work and only returned grades. Runs anywhere.
+import type { FileRef } from './commands';
+
+export type Role = 'teacher' | 'student';
+
+/** Where one student stands on one assignment. */
+export type SubmissionStatus = 'assigned' | 'turnedIn' | 'late' | 'missing' | 'graded' | 'returned' | 'excused';
+
+export interface MemberView {
+  userId: string;
+  displayName: string;
+  role: Role;
+  laptops: string[];
+}
+
+export interface AssignmentView {
+  assignmentId: string;
+  title: string;
+  instructions: string;
+  pointsPossible: number | null;
+  /** For a student: their own due date (an extension replaces the assignment's). */
+  dueAt: number | null;
+  cutOffAt: number | null;
+  published: boolean;
+  materials: FileRef[];
+  version: number;
+}
+
+export interface GradeView {
+  score: number | null;
+  feedback: string;
+  excused: boolean;
+  /** When it was returned; null for a draft (only teachers ever see drafts). */
+  returnedAt: number | null;
+  version: number;
+}
+
+export interface SubmissionView {
+  assignmentId: string;
+  studentId: string;
+  status: SubmissionStatus;
+  text: string;
+  files: FileRef[];
+  turnedIn: boolean;
+  /** Committed time of the last turn-in (lateness follows this), and the student's own clock then. */
+  turnedInAt: number | null;
+  turnedInClientAt: number | null;
+  attempts: number;
+  version: number;
+  grade: GradeView | null;
+}
+
+export interface GradebookCell {
+  status: SubmissionStatus;
+  score: number | null;
+}
+
+export interface Gradebook {
+  assignments: { assignmentId: string; title: string; pointsPossible: number | null; dueAt: number | null }[];
+  rows: { student: { userId: string; displayName: string }; cells: GradebookCell[] }[];
+}
+
+export interface RejectionView {
+  commandId: string;
+  type: string;
+  code: string;
+  reason: string;
+  clientAt: number;
+  at: number;
+}
