@@ -1,6 +1,8 @@
 // The contract between the renderer and whatever serves it: the Electron preload (IPC) or the
 // headless node (HTTP + a WebSocket event stream). One definition, so the same renderer runs
 // in both. Runs anywhere: no Node, Electron or DOM imports.
+import type { ClassroomCommand, ClassroomResult } from './classroom/commands';
+import type { AssignmentView, Gradebook, MemberView, RejectionView, Role, SubmissionView } from './classroom/views';
 
 /** A laptop's role in one class's Raft group. */
 export type PeerRole = 'leader' | 'follower' | 'candidate' | 'preCandidate';
@@ -89,6 +91,24 @@ export interface RecoveryPlan {
   unreachableVoters: string[];
 }
 
+/** A class as this laptop's user may see it. */
+export interface ClassroomOverview {
+  classId: string;
+  name: string;
+  subject: string;
+  /** This laptop's user; `role` is null until the class has applied their joining. */
+  me: { userId: string; displayName: string; role: Role | null };
+  members: MemberView[];
+  assignments: AssignmentView[];
+  /** This user's commands the class refused, newest first, with the reason. */
+  rejections: RejectionView[];
+}
+
+/** A classroom command applied by the class (or refused by its rules), or kept to send later. */
+export type CommandOutcome =
+  | { status: 'applied'; result: ClassroomResult }
+  | { status: 'pending'; commandId: string };
+
 /** A command of the interim key-value state machine (the classroom replaces it). */
 export type KeyValueWrite = { op: 'put'; key: string; value: string } | { op: 'delete'; key: string };
 
@@ -101,6 +121,16 @@ export interface ApiMethods {
   read: { params: { classId: string; key: string; linearizable?: boolean }; result: ReadResult };
   /** Manual fallback where multicast is blocked: "LAPTOPID@host:port". */
   addPeerAddress: { params: { address: string }; result: { ok: true } };
+  /** The class as this laptop's user may see it: members, assignments, refused commands. */
+  classroom: { params: { classId: string }; result: ClassroomOverview };
+  /** Sign a classroom command as this laptop's user and send it to the class. */
+  submitCommand: { params: { classId: string; command: ClassroomCommand; waitMs?: number }; result: CommandOutcome };
+  /** One student's work on one assignment (a student may ask only for their own). */
+  submission: { params: { classId: string; assignmentId: string; studentId: string }; result: SubmissionView };
+  /** Students by assignments: a teacher sees everyone, a student their own row. */
+  gradebook: { params: { classId: string }; result: Gradebook };
+  /** The gradebook as CSV (teachers only). */
+  exportGradebook: { params: { classId: string }; result: { csv: string } };
   /** Whether the class can be recovered from here, and what it would cost. Changes nothing. */
   recoveryPlan: { params: { classId: string }; result: RecoveryPlan };
   /** Recover the class (etcd's force-new-cluster idea): only with `confirm: true`, only when `recoveryPlan` allows it. */

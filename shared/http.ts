@@ -6,6 +6,7 @@
 // `quorum.<token>`. The method and event tables below are derived from ApiMethods and ApiEvents:
 // the compiler rejects a table that misses or adds a name. Runs anywhere: no Node or DOM imports.
 import type { ApiError, ApiEventName, ApiEvents, ApiMethod, ApiParams, ApiResponse, ApiResult } from './api';
+import { classroomCommand } from './classroom/commands';
 import { count, flag, isRecord, literal, object, tagged, text, type Infer, type Schema } from './schema';
 
 /** Every method is served under this prefix: `POST /api/<method>`. */
@@ -73,6 +74,11 @@ const paramsSchemas = {
   write: object({ classId: text, command: keyValueWrite }, { waitMs: count }),
   read: object({ classId: text, key: text }, { linearizable: flag }),
   addPeerAddress: object({ address: text }),
+  classroom: object({ classId: text }),
+  submitCommand: object({ classId: text, command: classroomCommand }, { waitMs: count }),
+  submission: object({ classId: text, assignmentId: text, studentId: text }),
+  gradebook: object({ classId: text }),
+  exportGradebook: object({ classId: text }),
   recoveryPlan: object({ classId: text }),
   recoverClass: object({ classId: text, confirm: flag }),
 } satisfies { [M in ApiMethod]: Schema<ApiParams<M>> };

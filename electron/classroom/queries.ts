@@ -2,7 +2,7 @@
 // what they may see: a student their own work and returned grades, a teacher everything.
 // Whole-class views read each table once and join in memory (a year is ~8,000 submissions).
 import type Database from 'better-sqlite3';
-import type { FileRef } from '../../shared/classroom/commands';
+import type { FileRef, RejectionCode } from '../../shared/classroom/commands';
 import type { AssignmentView, Gradebook, GradeView, MemberView, RejectionView, Role, SubmissionView } from '../../shared/classroom/views';
 import { memberOf, type AssignmentRow, type MemberRow } from './context';
 import { refuse } from './rejection';
@@ -108,7 +108,7 @@ export function rejectionsFor(db: Database.Database, authorId: string): Rejectio
   const rows = db.prepare('SELECT * FROM rejections WHERE author_id = ? ORDER BY at DESC, command_id').all(authorId) as {
     command_id: string;
     type: string;
-    code: string;
+    code: RejectionCode;
     reason: string;
     client_at: number;
     at: number;

@@ -7,7 +7,7 @@ import { RaftGroup } from './group/raft-group';
 import { answerForward } from './routing/forward-handler';
 import type { ForwardReply } from './routing/forward-protocol';
 import { Outbox } from './routing/outbox';
-import { ReplicatedKeyValue, type ReplicatedKeyValueResult } from './routing/replicated-key-value';
+import { ClassState, type ClassCommandResult, type ClassStateResult } from './routing/class-state';
 import { Router, type RequestSender } from './routing/router';
 import { SqliteStorage } from './storage';
 import type { Logger } from './transport/types';
@@ -18,6 +18,9 @@ export interface RaftTiming {
   electionTicks: number;
   heartbeatTicks: number;
 }
+
+/** Results of this laptop's own writes kept for their callers; the oldest go first. */
+const MAX_KEPT_RESULTS = 1024;
 
 export const DEFAULT_TIMING: RaftTiming = { tickMs: 50, electionTicks: 14, heartbeatTicks: 2 };
 
@@ -40,14 +43,17 @@ export interface ClassRuntimeOptions {
 }
 
 export class ClassRuntime {
-  readonly stateMachine = new ReplicatedKeyValue();
-  readonly storage: SqliteStorage<ReplicatedKeyValueResult>;
-  readonly group: RaftGroup<ReplicatedKeyValueResult>;
+  readonly stateMachine: ClassState;
+  readonly storage: SqliteStorage<ClassStateResult>;
+  readonly group: RaftGroup<ClassStateResult>;
+  /** What this laptop's own writes did when applied here, by sequence number, until collected. */
+  private readonly ownResults = new Map<number, ClassCommandResult>();
   readonly outbox: Outbox;
   readonly router: Router;
   readonly autopilot: Autopilot;
 
   constructor(private readonly options: ClassRuntimeOptions) {
+    this.stateMachine = new ClassState(options.classId);
     this.storage = SqliteStorage.open(options.file, this.stateMachine);
     if (options.bootstrap && this.storage.lastIndex() === 0) this.storage.bootstrap([options.laptopId]);
     this.outbox = new Outbox(this.storage.database);
@@ -63,7 +69,17 @@ export class ClassRuntime {
       heartbeatTicks: options.timing.heartbeatTicks,
       compaction: { entries: 10_000, bytes: 16 * 1024 * 1024 },
       logger: options.logger,
-      applyAlongside: (applied) => this.outbox.forgetApplied(applied),
+      applyAlongside: (applied) => {
+        this.outbox.forgetApplied(applied);
+        for (const { result } of applied) {
+          if (result.status === 'applied' && result.clientId === this.outbox.clientId) this.ownResults.set(result.seq, result.result);
+        }
+        // Nobody collects the results of writes delivered after their caller stopped waiting.
+        for (const seq of this.ownResults.keys()) {
+          if (this.ownResults.size <= MAX_KEPT_RESULTS) break;
+          this.ownResults.delete(seq);
+        }
+      },
       onApplied: (applied) => {
         const last = applied[applied.length - 1];
         if (last) options.onApplied(last.entry.index);
@@ -81,6 +97,16 @@ export class ClassRuntime {
       onOutboxChange: options.onOutboxChange,
     });
     this.autopilot = new Autopilot(this.group as RaftGroup<unknown>, options.connectedPeers, options.logger, options.autopilot);
+  }
+
+  /**
+   * What this laptop's write `seq` did, once it was applied here; taken, so asked once. Null
+   * when it is not known (applied before a restart, or answered as a duplicate).
+   */
+  takeResult(seq: number): ClassCommandResult | null {
+    const result = this.ownResults.get(seq) ?? null;
+    this.ownResults.delete(seq);
+    return result;
   }
 
   get classId(): string {

@@ -22,6 +22,7 @@ import {
   isPeerExchangeRequest,
 } from './peer-exchange';
 import { withTimeout } from './util/with-timeout';
+import { ClassroomApi } from './classroom-api';
 import { answerRecoveryRequest, gatherPlan, recoverClass, type RecoveryContext } from './recovery/class-recovery';
 import { isRecoveryRequest } from './recovery/protocol';
 
@@ -37,11 +38,11 @@ export interface ClassroomPeerOptions {
   autopilot?: Partial<AutopilotOptions>;
 }
 
-const TEACHER_KEY_PREFIX = 'class:teacher:';
 // Addresses rarely change: exchange on every new connection, and otherwise seldom, since each
 // round costs a request per connected laptop (quadratic in the class size).
 const PEER_EXCHANGE_MS = 30_000;
-const NAME_KEY = 'class:name';
+/** The signing key of this laptop's user (teacher or student), beside the laptop's own key. */
+const USER_KEY_FILE = 'user-key.pem';
 const JOIN_RETRY_MS = 300;
 
 type Listener = (payload: never) => void;
@@ -62,6 +63,7 @@ export class ClassroomPeer implements PeerService {
   static async open(options: ClassroomPeerOptions): Promise<ClassroomPeer> {
     mkdirSync(join(options.dataDir, 'classes'), { recursive: true });
     const identity = await loadOrCreateIdentity(options.dataDir, options.logger);
+    const user = await loadOrCreateIdentity(options.dataDir, options.logger, USER_KEY_FILE);
     const registry = new ClassRegistry(options.dataDir);
     const transport = new WebSocketTransport({
       identity,
@@ -71,7 +73,7 @@ export class ClassroomPeer implements PeerService {
       logger: options.logger,
     });
     await transport.start();
-    const peer = new ClassroomPeer(options, registry, transport);
+    const peer = new ClassroomPeer(options, registry, transport, new ClassroomApi(user, options.displayName));
     try {
       await peer.start();
     } catch (error) {
@@ -85,6 +87,7 @@ export class ClassroomPeer implements PeerService {
     private readonly options: ClassroomPeerOptions,
     private readonly registry: ClassRegistry,
     private readonly transport: WebSocketTransport,
+    private readonly classroom: ClassroomApi,
   ) {
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
     this.methods = {
@@ -94,6 +97,11 @@ export class ClassroomPeer implements PeerService {
       write: async ({ classId, command, waitMs }) => this.write(classId, command, waitMs),
       read: async ({ classId, key, linearizable }) => this.read(classId, key, linearizable === true),
       addPeerAddress: async ({ address }) => this.addPeerAddress(address),
+      classroom: async ({ classId }) => this.classroom.overview(this.runtime(classId)),
+      submitCommand: async ({ classId, command, waitMs }) => this.classroom.submit(this.runtime(classId), command, clampWait(waitMs)),
+      submission: async ({ classId, assignmentId, studentId }) => this.classroom.submission(this.runtime(classId), assignmentId, studentId),
+      gradebook: async ({ classId }) => this.classroom.gradebook(this.runtime(classId)),
+      exportGradebook: async ({ classId }) => this.classroom.exportGradebook(this.runtime(classId)),
       recoveryPlan: async ({ classId }) => (await gatherPlan(this.recoveryContext(classId))).plan,
       recoverClass: async ({ classId, confirm }) => {
         if (confirm !== true) {
@@ -218,11 +226,7 @@ export class ClassroomPeer implements PeerService {
   }
 
   private teachers(runtime: ClassRuntime): string[] {
-    const rows = runtime.storage.database
-      .prepare('SELECT key FROM kv WHERE key >= ? AND key < ?')
-      .pluck()
-      .all(TEACHER_KEY_PREFIX, `${TEACHER_KEY_PREFIX}\uffff`) as string[];
-    return rows.map((key) => key.slice(TEACHER_KEY_PREFIX.length));
+    return ClassroomApi.teacherLaptops(runtime);
   }
 
   private async createClass(name: string): Promise<{ classId: string; joinCode: string }> {
@@ -236,8 +240,11 @@ export class ClassroomPeer implements PeerService {
     const runtime = this.openClass(entry, true);
     this.discovery?.setClassTags(this.classes.keys());
     // The class's own facts travel in its log, so every laptop that joins learns them.
-    await runtime.router.write(encodeKeyValueCommand({ op: 'put', key: NAME_KEY, value: trimmed }), 10_000);
-    await runtime.router.write(encodeKeyValueCommand({ op: 'put', key: `${TEACHER_KEY_PREFIX}${this.laptopId}`, value: '1' }), 10_000);
+    await this.classroom.submit(
+      runtime,
+      { type: 'createClass', name: trimmed, subject: '', displayName: this.options.displayName, laptopId: this.laptopId },
+      10_000,
+    );
     return { classId: entry.classId, joinCode: joinCodeFor(secret) };
   }
 
@@ -277,6 +284,12 @@ export class ClassroomPeer implements PeerService {
       await new Promise((resolve) => setTimeout(resolve, JOIN_RETRY_MS));
     }
     this.options.logger.info('admitted to the class', { classId: runtime.classId });
+    // Now a laptop of the class, it registers its user as a student (kept in the outbox until applied).
+    if (!this.closing) {
+      await this.classroom
+        .submit(runtime, { type: 'joinClass', displayName: this.options.displayName, laptopId: this.laptopId }, 0)
+        .catch((error: unknown) => this.options.logger.warn('could not register as a student yet', { error: String(error) }));
+    }
     this.emitStatusSoon();
   }
 
@@ -285,8 +298,9 @@ export class ClassroomPeer implements PeerService {
   private async write(classId: string, command: unknown, waitMs = 5000): Promise<WriteResult> {
     const runtime = this.runtime(classId);
     const parsed = validateCommand(command);
-    const wait = Number.isFinite(waitMs) ? Math.min(Math.max(0, waitMs), 60_000) : 5000;
+    const wait = clampWait(waitMs);
     const outcome = await runtime.router.write(encodeKeyValueCommand(parsed), wait);
+    if (outcome.status === 'applied') runtime.takeResult(outcome.seq);
     const clientId = runtime.outbox.clientId;
     return outcome.status === 'applied'
       ? { status: 'applied', index: outcome.index, clientId, seq: outcome.seq }
@@ -429,7 +443,7 @@ export class ClassroomPeer implements PeerService {
         progress: progress ? { match: progress.match, next: progress.next, state: progress.state } : null,
       };
     });
-    const name = runtime.stateMachine.get(runtime.storage.database, NAME_KEY) ?? this.registry.get(runtime.classId)?.name ?? '';
+    const name = ClassroomApi.className(runtime) ?? this.registry.get(runtime.classId)?.name ?? '';
     return {
       classId: runtime.classId,
       name,
@@ -492,4 +506,9 @@ function validateCommand(command: unknown): { op: 'put'; key: string; value: str
     return { op: 'put', key: c.key as string, value: c.value };
   }
   throw new ServiceError('BAD_COMMAND', 'A write is {op: "put", key, value} or {op: "delete", key}, with a key of up to 1024 characters.');
+}
+
+/** How long a write may wait to be applied before it is answered "pending": 0 to 60 s, 5 s by default. */
+function clampWait(waitMs: number | undefined): number {
+  return waitMs !== undefined && Number.isFinite(waitMs) ? Math.min(Math.max(0, waitMs), 60_000) : 5000;
 }

@@ -1,6 +1,6 @@
 // What the classroom shows, per viewer: the read side of the commands. A student's views hold
 // only their own work and only returned grades. Runs anywhere.
-import type { FileRef } from './commands';
+import type { FileRef, RejectionCode } from './commands';
 
 export type Role = 'teacher' | 'student';
 
@@ -64,7 +64,7 @@ export interface Gradebook {
 export interface RejectionView {
   commandId: string;
   type: string;
-  code: string;
+  code: RejectionCode;
   reason: string;
   clientAt: number;
   at: number;

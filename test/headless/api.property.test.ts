@@ -228,6 +228,20 @@ const commandText = fc.oneof(
   { weight: 1, arbitrary: objectText({ op: fc.constant('"delete"'), key: keyText }) },
   { weight: 1, arbitrary: objectText({ op: quoted(fc.constantFrom('PUT', 'del', 'get', '', 'put ', 'toString')), key: keyText, value: quoted(anyString) }) },
 );
+/** Classroom commands of every type with fields that fit, don't, or are missing. */
+const classroomCommandText = objectText({
+  type: quoted(
+    fc.oneof(
+      { weight: 8, arbitrary: fc.constantFrom('createAssignment', 'editAssignment', 'saveDraft', 'turnIn', 'unsubmit', 'grade', 'returnGrade', 'excuse', 'comment', 'joinClass', 'removeMember') },
+      { weight: 1, arbitrary: anyString },
+    ),
+  ),
+  assignmentId: quoted(fc.oneof(fc.constantFrom('lab-0001', 'lab-0002'), anyString)),
+  title: quoted(anyString),
+  text: quoted(anyString),
+  studentId: quoted(anyString),
+  score: numberText,
+});
 const waitMsText = fc.oneof(fc.constantFrom('0', '1', '50', '60000', '60001', '9007199254740991'), numberText);
 
 /** Parameters for `method` as JSON text: any JSON at all, or its own object gone wrong. */
@@ -242,6 +256,11 @@ function paramsText(method: ApiMethod): fc.Arbitrary<string> {
     recoveryPlan: () => objectText({ classId: classIdText() }),
     // The class has a leader here, so even a confirmed recovery is refused (and must change nothing).
     recoverClass: () => objectText({ classId: classIdText(), confirm: fc.oneof(fc.constantFrom('true', 'false'), jsonText) }),
+    classroom: () => objectText({ classId: classIdText() }),
+    submitCommand: () => objectText({ classId: classIdText(), command: classroomCommandText, waitMs: waitMsText }),
+    submission: () => objectText({ classId: classIdText(), assignmentId: quoted(anyString), studentId: quoted(anyString) }),
+    gradebook: () => objectText({ classId: classIdText() }),
+    exportGradebook: () => objectText({ classId: classIdText() }),
   };
   return fc.oneof({ weight: 1, arbitrary: jsonText }, { weight: 3, arbitrary: own[method]() });
 }
@@ -343,6 +362,11 @@ const RUNS: Record<ApiMethod, number> = {
   addPeerAddress: 150,
   recoveryPlan: 80,
   recoverClass: 80,
+  classroom: 60,
+  submitCommand: 150,
+  submission: 80,
+  gradebook: 60,
+  exportGradebook: 60,
 };
 
 describe('random parameters', () => {
@@ -376,6 +400,11 @@ describe('malformed bodies', () => {
     addPeerAddress: '{"address":"x"}',
     recoveryPlan: '{"classId":"c"}',
     recoverClass: '{"classId":"c","confirm":true}',
+    classroom: '{"classId":"c"}',
+    submitCommand: '{"classId":"c","command":{"type":"turnIn","assignmentId":"lab-0001"}}',
+    submission: '{"classId":"c","assignmentId":"lab-0001","studentId":"s"}',
+    gradebook: '{"classId":"c"}',
+    exportGradebook: '{"classId":"c"}',
   };
 
   it('not JSON: refused as BAD_REQUEST (or read as the JSON it turned out to be)', async () => {
@@ -478,7 +507,7 @@ describe('the node after all of it', () => {
   it('logged no error, and still has its class as it was made', async () => {
     expect(serverLogger.entries.filter((entry) => entry.level === 'error')).toEqual([]);
     expect(peerLogger.entries.filter((entry) => entry.level === 'error')).toEqual([]);
-    const read = await peer.methods.read({ classId, key: 'class:name' });
-    expect(read.value).toBe('Fuzzed class');
+    const overview = await peer.methods.classroom({ classId });
+    expect(overview).toMatchObject({ name: 'Fuzzed class', me: { role: 'teacher' } });
   });
 });

@@ -55,6 +55,31 @@ export const cannedResults: { [M in ApiMethod]: ApiResult<M> } = {
     unreachableVoters: [],
   },
   recoverClass: { leader: 'laptop-a', term: 4 },
+  classroom: {
+    classId: 'class-1',
+    name: 'Physics 2B',
+    subject: 'Period 3',
+    me: { userId: 'user-t', displayName: 'Ms Rivera', role: 'teacher' },
+    members: [{ userId: 'user-t', displayName: 'Ms Rivera', role: 'teacher', laptops: ['laptop-a'] }],
+    assignments: [],
+    rejections: [],
+  },
+  submitCommand: { status: 'pending', commandId: 'command-0001' },
+  submission: {
+    assignmentId: 'lab-0001',
+    studentId: 'user-s',
+    status: 'assigned',
+    text: '',
+    files: [],
+    turnedIn: false,
+    turnedInAt: null,
+    turnedInClientAt: null,
+    attempts: 0,
+    version: 0,
+    grade: null,
+  },
+  gradebook: { assignments: [], rows: [] },
+  exportGradebook: { csv: 'Student\r\n' },
 };
 
 /** Parameters every method accepts, one example each. */
@@ -67,6 +92,11 @@ export const exampleParams: { [M in ApiMethod]: ApiParams<M> } = {
   addPeerAddress: { address: 'LAPTOPB1@192.168.1.21:4242' },
   recoveryPlan: { classId: 'class-1' },
   recoverClass: { classId: 'class-1', confirm: true },
+  classroom: { classId: 'class-1' },
+  submitCommand: { classId: 'class-1', command: { type: 'turnIn', assignmentId: 'lab-0001' }, waitMs: 500 },
+  submission: { classId: 'class-1', assignmentId: 'lab-0001', studentId: 'user-s' },
+  gradebook: { classId: 'class-1' },
+  exportGradebook: { classId: 'class-1' },
 };
 
 type Listener = (payload: never) => void;

@@ -20,6 +20,10 @@ async function classOfThree() {
     const status = await classStatus(teacher, classId);
     return status.voters.length === 3 && status.role === 'leader';
   });
+  // Each student's registration as a student (sent once its laptop is in the class) was applied.
+  for (const student of students) {
+    await eventually('the student registered', async () => (await student.methods.classroom({ classId })).me.role === 'student');
+  }
   return { teacher, students, all, classId, joinCode };
 }
 

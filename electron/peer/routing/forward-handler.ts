@@ -3,6 +3,7 @@
 import { NotLeaderError, ProposalDroppedError } from '../../raft';
 import type { RaftGroup } from '../group/raft-group';
 import { decodeForwardRequest, encodeForwardReply, type ForwardReply } from './forward-protocol';
+import { stampWrite } from './leader-stamp';
 
 /** Handles a join request (the membership autopilot's business); answers like a write. */
 export type JoinHandler = (laptopId: string) => Promise<ForwardReply>;
@@ -13,7 +14,7 @@ export async function answerForward(group: RaftGroup<unknown>, payload: Uint8Arr
   if (!group.isLeader()) return encodeForwardReply({ kind: 'notLeader', leader: group.leader() });
   try {
     if (request.kind === 'join') return encodeForwardReply(await onJoin(request.laptopId));
-    const applied = await group.propose(request.envelope);
+    const applied = await group.propose(stampWrite(request.envelope, Date.now()));
     return encodeForwardReply({ kind: 'applied', index: applied.index });
   } catch (error) {
     if (error instanceof NotLeaderError) return encodeForwardReply({ kind: 'notLeader', leader: error.leader });

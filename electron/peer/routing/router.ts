@@ -7,6 +7,7 @@ import { NotLeaderError, ProposalDroppedError } from '../../raft';
 import type { RaftGroup } from '../group/raft-group';
 import type { Logger } from '../transport/types';
 import { encodeEnvelope } from './envelope';
+import { stampWrite } from './leader-stamp';
 import { decodeForwardReply, encodeForwardRequest, type ForwardReply } from './forward-protocol';
 import type { Outbox, OutboxItem } from './outbox';
 import { withTimeout } from '../util/with-timeout';
@@ -135,7 +136,7 @@ export class Router {
     const timeoutMs = this.options.attemptTimeoutMs ?? 3000;
     if (group.isLeader()) {
       try {
-        const applied = await withTimeout(group.propose(envelope), timeoutMs);
+        const applied = await withTimeout(group.propose(stampWrite(envelope, Date.now())), timeoutMs);
         return applied.index;
       } catch (error) {
         if (error instanceof NotLeaderError || error instanceof ProposalDroppedError) return null;

@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import type { Entry } from '../../raft';
 import type { Migration } from '../storage';
 import { decodeEnvelope } from './envelope';
+import { unstampWrite } from './leader-stamp';
 
 /** Creates the session tables; part of any state machine that takes client writes. */
 export const migrateSessions: Migration = (db) => {
@@ -61,16 +62,18 @@ function statementsFor(db: Database.Database): SessionStatements {
 }
 
 /**
- * Apply `entry` through `applyInner` unless its (client, seq) was applied before. Results are
- * stored as JSON, so `Inner` must be JSON data.
+ * Apply `entry` through `applyInner` unless its (client, seq) was applied before, with the time
+ * the leader stamped on it (null when none). Results are stored as JSON, so `Inner` must be
+ * JSON data.
  */
 export function applyOnce<Inner>(
   db: Database.Database,
   entry: Entry,
-  applyInner: (command: Uint8Array) => Inner,
+  applyInner: (command: Uint8Array, proposedAt: number | null) => Inner,
 ): SessionResult<Inner> {
   if (entry.type !== 'normal' || entry.data.byteLength === 0) return { status: 'none' };
-  const envelope = decodeEnvelope(entry.data);
+  const { envelope: data, proposedAt } = unstampWrite(entry.data);
+  const envelope = decodeEnvelope(data);
   if (typeof envelope === 'string') return { status: 'rejected', reason: envelope };
   const { clientId, seq, ackedBelow } = envelope;
   const sql = statementsFor(db);
@@ -79,7 +82,7 @@ export function applyOnce<Inner>(
   const stored = sql.stored.get(clientId, seq);
   if (stored !== undefined) return { status: 'duplicate', clientId, seq, result: JSON.parse(stored) as Inner };
 
-  const result = applyInner(envelope.command);
+  const result = applyInner(envelope.command, proposedAt);
   sql.remember.run(clientId, seq, JSON.stringify(result));
   const floor = Math.max(session ?? 1, ackedBelow);
   sql.advance.run(clientId, floor);

@@ -93,11 +93,12 @@ export function generateIdentity(): Identity {
  * The laptop's identity from `dataDir`, created on first use. The key file is created with
  * mode 0600 (only the user can read it) and published atomically, so two processes starting
  * at once agree on one key and a crash never leaves half a key behind. A key file that others
- * can read is tightened to 0600 and reported. (On Windows, modes are not enforced.)
+ * can read is tightened to 0600 and reported. (On Windows, modes are not enforced.) The same
+ * kind of key, in `fileName`, is the signing key of the laptop's user (see electron/classroom).
  */
-export async function loadOrCreateIdentity(dataDir: string, logger?: Logger): Promise<Identity> {
+export async function loadOrCreateIdentity(dataDir: string, logger?: Logger, fileName = IDENTITY_FILE): Promise<Identity> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const path = join(dataDir, IDENTITY_FILE);
+  const path = join(dataDir, fileName);
   const existing = await readKeyFile(path, logger);
   if (existing) return existing;
   const { privateKey } = generateKeyPairSync('ed25519');

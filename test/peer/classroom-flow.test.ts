@@ -1,0 +1,91 @@
+// The classroom over real peers on loopback: a teacher's laptop and two students', each with its
+// own user key. Commands are signed on the author's laptop, forwarded to the leader, and
+// checked by every laptop's copy of the rules; each user reads only what they may see.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ClassroomPeer } from '../../electron/peer/classroom-peer';
+import type { ClassroomCommand } from '../../shared/classroom/commands';
+import { classStatus, connectAll, eventually, Laptops } from './support';
+
+const laptops = new Laptops();
+afterEach(() => laptops.cleanUp());
+
+async function classroomOfThree() {
+  const teacher = await laptops.start('Ms Rivera');
+  const { classId, joinCode } = await teacher.methods.createClass({ name: 'Physics 3' });
+  const ana = await laptops.start('Ana');
+  const ben = await laptops.start('Ben');
+  await connectAll([teacher, ana, ben]);
+  for (const student of [ana, ben]) await student.methods.joinClass({ joinCode });
+  for (const student of [ana, ben]) {
+    await eventually('the student registered in the class', async () => (await student.methods.classroom({ classId })).me.role === 'student', 30_000);
+  }
+  return { teacher, ana, ben, classId };
+}
+
+const lab = {
+  type: 'createAssignment',
+  assignmentId: 'lab-pendulum',
+  title: 'Pendulum lab',
+  instructions: 'Time ten swings.',
+  pointsPossible: 20,
+  dueAt: Date.now() + 86_400_000,
+  cutOffAt: null,
+  materials: [],
+  published: true,
+} satisfies ClassroomCommand;
+
+async function applied(peer: ClassroomPeer, classId: string, command: ClassroomCommand) {
+  const outcome = await peer.methods.submitCommand({ classId, command });
+  if (outcome.status !== 'applied' || outcome.result.status !== 'applied') throw new Error(`not applied: ${JSON.stringify(outcome)}`);
+}
+
+describe('a classroom on three laptops', () => {
+  it('carries an assignment from the teacher to a student and a returned grade back, each seeing only their own', async () => {
+    const { teacher, ana, ben, classId } = await classroomOfThree();
+    const overview = await teacher.methods.classroom({ classId });
+    expect(overview).toMatchObject({ name: 'Physics 3', me: { role: 'teacher' } });
+    expect(overview.members.map((m) => m.displayName).sort()).toEqual(['Ana', 'Ben', 'Ms Rivera']);
+
+    await applied(teacher, classId, lab);
+    const anaId = (await ana.methods.classroom({ classId })).me.userId;
+    // Read-your-writes on the author's laptop; the others see it once they applied it.
+    await eventually('the assignment on Ana’s laptop', async () => (await ana.methods.classroom({ classId })).assignments.length === 1);
+    await applied(ana, classId, { type: 'saveDraft', assignmentId: 'lab-pendulum', baseVersion: 0, text: 'T = 1.42 s', files: [] });
+    await applied(ana, classId, { type: 'turnIn', assignmentId: 'lab-pendulum' });
+
+    const seen = await eventually('the turn-in on the teacher’s laptop', async () => {
+      const s = await teacher.methods.submission({ classId, assignmentId: 'lab-pendulum', studentId: anaId });
+      return s.turnedIn && s;
+    });
+    expect(seen).toMatchObject({ status: 'turnedIn', text: 'T = 1.42 s', attempts: 1 });
+    await applied(teacher, classId, { type: 'grade', assignmentId: 'lab-pendulum', studentId: anaId, baseVersion: 0, score: 18, feedback: 'Neat work' });
+    // A draft grade is the teacher's until returned.
+    await eventually('the draft on Ana’s laptop', async () => (await classStatus(ana, classId)).applied >= (await classStatus(teacher, classId)).applied);
+    expect((await ana.methods.submission({ classId, assignmentId: 'lab-pendulum', studentId: anaId })).grade).toBeNull();
+    await applied(teacher, classId, { type: 'returnGrade', assignmentId: 'lab-pendulum', studentId: anaId });
+    const returned = await eventually('the returned grade on Ana’s laptop', async () => {
+      const s = await ana.methods.submission({ classId, assignmentId: 'lab-pendulum', studentId: anaId });
+      return s.status === 'returned' && s;
+    });
+    expect(returned.grade).toMatchObject({ score: 18, feedback: 'Neat work' });
+
+    // Ben can't read Ana's work, sees only his own gradebook row, and can't grade.
+    await expect(ben.methods.submission({ classId, assignmentId: 'lab-pendulum', studentId: anaId })).rejects.toMatchObject({ code: 'NOT_ALLOWED' });
+    const bensBook = await ben.methods.gradebook({ classId });
+    expect(bensBook.rows).toHaveLength(1);
+    expect(bensBook.rows[0]!.student.displayName).toBe('Ben');
+    const attempt = await ben.methods.submitCommand({
+      classId,
+      command: { type: 'grade', assignmentId: 'lab-pendulum', studentId: anaId, baseVersion: 2, score: 0, feedback: 'ha' },
+    });
+    expect(attempt).toMatchObject({ status: 'applied', result: { status: 'rejected', code: 'NOT_ALLOWED' } });
+    expect((await ben.methods.classroom({ classId })).rejections).toEqual([expect.objectContaining({ type: 'grade', code: 'NOT_ALLOWED' })]);
+    await expect(ben.methods.exportGradebook({ classId })).rejects.toMatchObject({ code: 'NOT_ALLOWED' });
+    expect((await teacher.methods.exportGradebook({ classId })).csv).toMatch(/Ana,18/);
+
+    await eventually('the same copy on every laptop', async () => {
+      const statuses = await Promise.all([teacher, ana, ben].map((p) => classStatus(p, classId)));
+      return statuses.every((s) => s.digest === statuses[0]!.digest);
+    });
+  }, 90_000);
+});
