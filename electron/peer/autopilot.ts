@@ -15,6 +15,17 @@ export interface AutopilotOptions {
   caughtUpEntries: number;
   /** Laptops to prefer as voters (the teachers'). */
   preferred: () => string[];
+  /** Laptops that must leave the group and not be admitted again (their user was removed from the class). */
+  excluded: () => string[];
+}
+
+/** A laptop refused admission: its user was removed from the class. */
+export class AdmissionRefusedError extends Error {
+  readonly code = 'NOT_ALLOWED';
+  constructor(laptopId: string) {
+    super(`laptop ${laptopId} belongs to someone removed from the class`);
+    this.name = 'AdmissionRefusedError';
+  }
 }
 
 const DEFAULTS: AutopilotOptions = {
@@ -22,6 +33,7 @@ const DEFAULTS: AutopilotOptions = {
   replaceAfterMs: 30_000,
   caughtUpEntries: 100,
   preferred: () => [],
+  excluded: () => [],
 };
 
 function isMember(status: Status, laptopId: string): boolean {
@@ -70,6 +82,7 @@ export class Autopilot {
    * of thirty joining at once takes a few changes, not thirty in a row.
    */
   admit(laptopId: string): Promise<number> {
+    if (this.options.excluded().includes(laptopId)) return Promise.reject(new AdmissionRefusedError(laptopId));
     const status = this.group.status();
     if (isMember(status, laptopId)) return Promise.resolve(status.applied);
     return new Promise((resolve, reject) => {
@@ -156,9 +169,13 @@ export class Autopilot {
   }
 
   /** The one membership change to make now, if any. */
-  private nextChange(status: Status): { type: 'addVoter' | 'addLearner'; laptopId: string } | null {
+  private nextChange(status: Status): { type: 'addVoter' | 'addLearner' | 'removeNode'; laptopId: string } | null {
     const { voters, learners, votersOutgoing } = status.config;
     if (votersOutgoing.length > 0) return null; // a joint configuration is being left
+    // A removed member's laptops leave first (never this laptop: it would have to hand off first).
+    const excluded = new Set(this.options.excluded());
+    const leaving = [...learners, ...voters].find((id) => excluded.has(id) && id !== status.id);
+    if (leaving && (learners.includes(leaving) || voters.length > 1)) return { type: 'removeNode', laptopId: leaving };
     const now = Date.now();
     const healthy = (id: string) => this.healthySince.has(id);
     const caughtUp = (id: string) => (status.progress[id]?.match ?? 0) >= status.lastIndex - this.options.caughtUpEntries;

@@ -2,7 +2,7 @@
 // this laptop leads) the membership autopilot. The peer holds one per class it belongs to.
 import { randomBytes } from 'node:crypto';
 import { recoveryLog, seededRandom, type Message } from '../raft';
-import { Autopilot, type AutopilotOptions } from './autopilot';
+import { AdmissionRefusedError, Autopilot, type AutopilotOptions } from './autopilot';
 import { RaftGroup } from './group/raft-group';
 import { answerForward } from './routing/forward-handler';
 import type { ForwardReply } from './routing/forward-protocol';
@@ -131,8 +131,12 @@ export class ClassRuntime {
 
   /** The leader's answer to a laptop asking to join: add it as a learner (idempotent). */
   private async admit(laptopId: string): Promise<ForwardReply> {
-    const index = await this.autopilot.admit(laptopId);
-    return { kind: 'applied', index };
+    try {
+      return { kind: 'applied', index: await this.autopilot.admit(laptopId) };
+    } catch (error) {
+      if (error instanceof AdmissionRefusedError) return { kind: 'error', code: error.code, message: error.message };
+      throw error;
+    }
   }
 
   /**

@@ -75,6 +75,18 @@ export class ClassroomApi {
     return rows;
   }
 
+  /** Laptops of removed members that no current member uses: they leave the Raft group. */
+  static removedLaptops(runtime: ClassRuntime): string[] {
+    return runtime.storage.database
+      .prepare(
+        `SELECT DISTINCT l.laptop_id FROM member_laptops l JOIN members m ON m.user_id = l.user_id WHERE m.removed_at IS NOT NULL
+         AND l.laptop_id NOT IN (SELECT l2.laptop_id FROM member_laptops l2 JOIN members m2 ON m2.user_id = l2.user_id WHERE m2.removed_at IS NULL)
+         ORDER BY l.laptop_id`,
+      )
+      .pluck()
+      .all() as string[];
+  }
+
   static className(runtime: ClassRuntime): string | null {
     return (runtime.storage.database.prepare('SELECT name FROM class_info WHERE id = 1').pluck().get() as string | undefined) ?? null;
   }

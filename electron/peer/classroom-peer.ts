@@ -196,7 +196,11 @@ export class ClassroomPeer implements PeerService {
       send: (to, message) => void this.transport.send(to, entry.classId, message),
       request: (to, payload, timeoutMs) => this.transport.request(to, entry.classId, payload, timeoutMs),
       connectedPeers: () => this.transport.connectedPeers(entry.classId),
-      autopilot: { preferred: (): string[] => this.teachers(runtime), ...this.options.autopilot },
+      autopilot: {
+        preferred: (): string[] => this.teachers(runtime),
+        excluded: (): string[] => ClassroomApi.removedLaptops(runtime),
+        ...this.options.autopilot,
+      },
       logger: this.options.logger,
       onChange: () => this.emitStatusSoon(),
       onApplied: (index) => this.emit('applied', { classId: entry.classId, index }),
@@ -277,6 +281,10 @@ export class ClassroomPeer implements PeerService {
             await this.transport.request(reply.leader, runtime.classId, request, 3000).catch(() => undefined);
           }
           if (reply?.kind === 'applied') break;
+          if (reply?.kind === 'error' && reply.code === 'NOT_ALLOWED') {
+            this.options.logger.warn('this laptop was removed from the class and cannot join it again', { classId: runtime.classId });
+            return;
+          }
         } catch {
           // Not reachable yet: discovery or the next round will find someone.
         }

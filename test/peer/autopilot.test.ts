@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../electron/raft';
-import { Autopilot } from '../../electron/peer/autopilot';
+import { AdmissionRefusedError, Autopilot } from '../../electron/peer/autopilot';
 import { RaftGroup } from '../../electron/peer/group/raft-group';
 import { ReplicatedKeyValue } from '../../electron/peer/routing/replicated-key-value';
 import { SqliteStorage } from '../../electron/peer/storage';
@@ -16,7 +16,7 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-function teacherAlone() {
+function teacherAlone(excluded: string[] = []) {
   const dir = mkdtempSync(join(tmpdir(), 'quorum-autopilot-'));
   const storage = SqliteStorage.open(join(dir, 'class.sqlite'), new ReplicatedKeyValue());
   storage.bootstrap(['teacher']);
@@ -32,7 +32,7 @@ function teacherAlone() {
     logger: silentLogger,
   });
   group.start();
-  const autopilot = new Autopilot(group as RaftGroup<unknown>, () => [], silentLogger);
+  const autopilot = new Autopilot(group as RaftGroup<unknown>, () => [], silentLogger, { intervalMs: 10, excluded: () => excluded });
   cleanups.push(() => {
     group.stop();
     storage.close();
@@ -67,5 +67,17 @@ describe('admitting laptops', () => {
     await autopilot.admit('ana');
     await autopilot.admit('teacher');
     expect(storage.lastIndex()).toBe(before);
+  });
+
+  it('refuses a removed member’s laptop, and takes it out of the group if it is in', async () => {
+    const excluded: string[] = [];
+    const { group, autopilot } = teacherAlone(excluded);
+    await until(() => group.isLeader());
+    await autopilot.admit('ben');
+    excluded.push('ben');
+    await expect(autopilot.admit('ben')).rejects.toBeInstanceOf(AdmissionRefusedError);
+    autopilot.start();
+    await until(() => !group.status().config.learners.includes('ben'));
+    autopilot.stop();
   });
 });

@@ -88,4 +88,15 @@ describe('a classroom on three laptops', () => {
       return statuses.every((s) => s.digest === statuses[0]!.digest);
     });
   }, 90_000);
+
+  it('takes a removed student’s laptop out of the class and keeps it out', async () => {
+    const { teacher, ben, classId } = await classroomOfThree();
+    const benId = (await ben.methods.classroom({ classId })).me.userId;
+    await applied(teacher, classId, { type: 'removeMember', userId: benId });
+    await eventually('Ben’s laptop out of the Raft group', async () => {
+      const status = await classStatus(teacher, classId);
+      return !status.voters.includes(ben.laptopId) && !status.learners.includes(ben.laptopId);
+    }, 30_000);
+    expect((await teacher.methods.classroom({ classId })).members.map((m) => m.displayName).sort()).toEqual(['Ana', 'Ms Rivera']);
+  }, 90_000);
 });
