@@ -157,8 +157,15 @@ export interface ApiError {
 
 export type ApiResponse<M extends ApiMethod> = { ok: true; result: ApiResult<M> } | { ok: false; error: ApiError };
 
-/** What the preload exposes to the renderer as `window.quorum`. */
+/**
+ * What the preload exposes to the renderer as `window.quorum`: the API above over IPC, the same
+ * contract the headless node serves over HTTP (see shared/http.ts and shared/client.ts).
+ */
 export interface QuorumApi {
   /** The app's version from package.json, e.g. "0.1.0". */
   readonly version: string;
+  /** Calls a method of the peer; failures (an unknown method, a stopped peer) come back as `{ok: false, error}`, never thrown. */
+  call<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResponse<M>>;
+  /** Subscribes to an event of the peer; returns the unsubscribe function. Throws for a name that is not an event. */
+  on<E extends ApiEventName>(event: E, listener: (payload: ApiEvents[E]) => void): () => void;
 }

@@ -2,7 +2,13 @@
 // - electron/raft/ is the pure Raft core: only relative imports that stay inside it, so no
 //   Node builtin, no npm package, nothing from the rest of the app;
 // - renderer/ is a browser page: nothing from electron/, the electron package or Node;
-// - shared/ runs anywhere: nothing from electron/, renderer/, the electron package or Node.
+// - shared/ runs anywhere: nothing from electron/, renderer/, the electron package or Node;
+// - the peer side (electron/peer/, electron/classroom/, electron/headless/) never imports the
+//   electron package: the same entry runs under plain Node and in the app's utilityProcess;
+// - electron/ipc/ (protocol, relay, supervisor, preload bridge) is pure: no electron package, no
+//   Node builtin, since it runs in the main process, the peer process and the sandboxed preload;
+// - electron/preload/ is a sandboxed preload: the electron package, but no Node builtin;
+// - in electron/main/ only the files that wire Electron import it, so the rest is tested in Node.
 // Test files (*.test.ts) are exempt: they run under vitest in Node, never in the app.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -28,6 +34,9 @@ interface Rule {
   check(specifier: string, file: string): string | null;
 }
 
+/** The main-process files that may import the electron package: they only wire it. */
+const ELECTRON_WIRING = new Set(['electron/main/index.ts', 'electron/main/peer-process.ts']);
+
 const rules: Rule[] = [
   {
     folder: 'electron/raft/',
@@ -49,15 +58,41 @@ const rules: Rule[] = [
     reason: 'shared code runs in every process, including the browser',
     check: (specifier, file) => forbidEnvironment(specifier, file, ['electron/', 'renderer/']),
   },
+  ...['electron/peer/', 'electron/classroom/', 'electron/headless/'].map(
+    (folder): Rule => ({
+      folder,
+      reason: 'the peer runs under plain Node (the headless node, tests) as well as in the app',
+      check: (specifier) => (isElectronPackage(specifier) ? 'the electron package' : null),
+    }),
+  ),
+  {
+    folder: 'electron/ipc/',
+    reason: 'the IPC plumbing runs in the main process, the peer process and the sandboxed preload, and is tested in Node',
+    check: (specifier, file) => forbidEnvironment(specifier, file, ['renderer/']),
+  },
+  {
+    folder: 'electron/preload/',
+    reason: 'a sandboxed preload can require only a few modules; everything else must be bundled',
+    check: (specifier) => (isBuiltin(specifier) ? 'a Node builtin' : null),
+  },
+  {
+    folder: 'electron/main/',
+    reason: `only ${[...ELECTRON_WIRING].join(' and ')} wire Electron; the rest of the main process is tested in plain Node`,
+    check: (specifier, file) => (isElectronPackage(specifier) && !ELECTRON_WIRING.has(file) ? 'the electron package' : null),
+  },
 ];
 
 function forbidEnvironment(specifier: string, file: string, folders: string[]): string | null {
   if (isBuiltin(specifier)) return 'a Node builtin';
-  if (specifier === 'electron' || specifier.startsWith('electron/')) return 'the electron package';
+  if (isElectronPackage(specifier)) return 'the electron package';
   if (!isRelative(specifier)) return null;
   const target = resolveRelative(file, specifier);
   const folder = folders.find((candidate) => target.startsWith(candidate));
   return folder ? `inside ${folder} (resolves to ${target})` : null;
+}
+
+function isElectronPackage(specifier: string): boolean {
+  return specifier === 'electron' || specifier.startsWith('electron/');
 }
 
 function isBuiltin(specifier: string): boolean {
@@ -175,6 +210,28 @@ describe('findViolations', () => {
       ),
       expect.stringMatching(/^shared\/api\.ts imports 'electron': the electron package; /),
       expect.stringMatching(/^shared\/api\.ts imports 'path': a Node builtin; /),
+    ]);
+  });
+
+  it('keeps Electron in the files that wire it', () => {
+    const files: SourceFile[] = [
+      { path: 'electron/peer/classroom-peer.ts', source: "import { app } from 'electron'\nimport { join } from 'node:path'" },
+      { path: 'electron/headless/main.ts', source: "import { utilityProcess } from 'electron/main'" },
+      { path: 'electron/classroom/apply.ts', source: "import { app } from 'electron'" },
+      { path: 'electron/ipc/peer-relay.ts', source: "import { ipcMain } from 'electron'\nimport { EventEmitter } from 'node:events'" },
+      { path: 'electron/ipc/ok.ts', source: "import type { Logger } from '../peer/transport/types'\nimport { isApiMethod } from '../../shared/http'" },
+      { path: 'electron/preload/index.ts', source: "import { contextBridge } from 'electron'\nimport { readFileSync } from 'fs'" },
+      { path: 'electron/main/peer-process.ts', source: "import { utilityProcess } from 'electron'\nimport { join } from 'node:path'" },
+      { path: 'electron/main/peer-launch.ts', source: "import { app } from 'electron'\nimport { join } from 'node:path'" },
+    ];
+    expect(findViolations(files)).toEqual([
+      expect.stringMatching(/^electron\/peer\/classroom-peer\.ts imports 'electron': the electron package; the peer runs under plain Node/),
+      expect.stringMatching(/^electron\/headless\/main\.ts imports 'electron\/main': the electron package; /),
+      expect.stringMatching(/^electron\/classroom\/apply\.ts imports 'electron': the electron package; /),
+      expect.stringMatching(/^electron\/ipc\/peer-relay\.ts imports 'electron': the electron package; /),
+      expect.stringMatching(/^electron\/ipc\/peer-relay\.ts imports 'node:events': a Node builtin; /),
+      expect.stringMatching(/^electron\/preload\/index\.ts imports 'fs': a Node builtin; a sandboxed preload/),
+      expect.stringMatching(/^electron\/main\/peer-launch\.ts imports 'electron': the electron package; only electron\/main\/index\.ts and electron\/main\/peer-process\.ts wire Electron/),
     ]);
   });
 });

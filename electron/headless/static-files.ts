@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, relative, sep, isAbsolute } from 'node:path';
+import { contentSecurityPolicy } from '../../shared/content-security-policy';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -31,21 +32,11 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 /**
- * The page's policy: only our own scripts; inline styles because Svelte sets some; the API and
- * its WebSocket on the same origin only; never framed, no plugins, no forms posting elsewhere.
+ * The page's policy (shared/content-security-policy.ts): only our own scripts; inline styles
+ * because Svelte sets some; the API and its WebSocket on the same origin only; never framed, no
+ * plugins, no forms posting elsewhere.
  */
-export const PAGE_CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const PAGE_CONTENT_SECURITY_POLICY = contentSecurityPolicy({ connect: 'self', delivery: 'header' });
 
 /** Vite names these files after their content: a new build gives new names, so they never go stale. */
 const IMMUTABLE_FOLDER = 'assets';

@@ -1,6 +1,7 @@
 // The `quorum-node` command line: what it accepts, what it prints, and how it starts and stops,
 // run against a fake peer.
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import WebSocket from 'ws';
 import { HttpApiClient } from '../../shared/http';
 import { ServiceError } from '../../electron/peer/service';
 import { parseArguments, runCli, USAGE, type CliDependencies, type CliOptions, type PeerOpenOptions } from '../../electron/headless/cli';
+import { TOKEN_FILE } from '../../electron/headless/token';
 import { cannedResults, FakePeerService } from './fake-service';
 import { rawRequest, waitFor } from './support';
 
@@ -26,6 +28,7 @@ const defaults: Omit<CliOptions, 'dataDir'> = {
   mdnsInterface: null,
   logLevel: 'info',
   staticDir: null,
+  httpApi: false,
 };
 
 describe('parseArguments', () => {
@@ -50,6 +53,7 @@ describe('parseArguments', () => {
     [['--data-dir', 'd', '--log-level=error'], { logLevel: 'error' }],
     [['--data-dir', 'd', '--static-dir', 'out/renderer'], { staticDir: 'out/renderer' }],
     [['--name', 'x', '--data-dir', ' d '], { name: 'x' }],
+    [['--data-dir', 'd', '--http-api'], { httpApi: true }],
   ])('accepts %j', (argv, expected) => {
     expect(parseArguments(argv)).toEqual({ kind: 'run', options: { ...defaults, dataDir: 'd', ...expected } });
   });
@@ -84,6 +88,7 @@ describe('parseArguments', () => {
     [['--data-dir', 'd', '--peer', 'L@h:99999'], /^--peer takes an address/],
     [['--data-dir', 'd', '--peer', 'http://h:1'], /^--peer takes an address/],
     [['--data-dir', 'd', '--no-discovery=yes'], /^--no-discovery takes no value$/],
+    [['--data-dir', 'd', '--http-api=yes'], /^--http-api takes no value$/],
     [['--data-dir', 'd', '--no-discovery', '--mdns-interface', '10.0.0.1'], /^--mdns-interface has no use with --no-discovery$/],
     [['--data-dir', 'd', '--mdns-interface', 'eth0'], /^--mdns-interface takes the IP address/],
     [['--data-dir', 'd', '--log-level', 'verbose'], /^--log-level must be debug, info, warn, error, not "verbose"$/],
@@ -339,5 +344,122 @@ describe('runCli', () => {
     expect(isAbsolute(test.opened[0]!.dataDir)).toBe(true);
     test.signals.emit('SIGTERM');
     expect(await exitCode).toBe(0);
+  });
+});
+
+/** Electron's process.parentPort as the node sees it under the desktop app. */
+class FakeParentPort extends EventEmitter {
+  readonly posted: Record<string, unknown>[] = [];
+
+  postMessage(message: unknown): void {
+    this.posted.push(structuredClone(message) as Record<string, unknown>);
+  }
+
+  send(data: unknown): void {
+    this.emit('message', { data, ports: [] });
+  }
+
+  async waitFor(type: string, id?: number): Promise<Record<string, unknown>> {
+    const match = (message: Record<string, unknown>) => message['type'] === type && (id === undefined || message['id'] === id);
+    await waitFor(() => this.posted.some(match), 5000, `a ${type} message`);
+    return this.posted.find(match)!;
+  }
+}
+
+describe('runCli under the desktop app (a utilityProcess with a parent port)', () => {
+  it('serves the API over the port and opens no HTTP port, then stops when the app asks', async () => {
+    const dataDir = await temporaryDirectory();
+    const port = new FakeParentPort();
+    const test = harness({ parentPort: port });
+    const exitCode = runCli(['--data-dir', dataDir, '--no-discovery'], test.dependencies);
+    expect(await port.waitFor('ready')).toEqual({ type: 'ready', laptopId: 'laptop-a', address: 'laptop-a@192.168.1.20:4242' });
+    port.send({ type: 'call', id: 1, method: 'createClass', params: { name: 'Physics 2B' } });
+    expect(await port.waitFor('response', 1)).toEqual({ type: 'response', id: 1, ok: true, result: cannedResults.createClass });
+
+    port.send({ type: 'stop' });
+    expect(await exitCode).toBe(0);
+    expect(test.service.closed).toBe(1);
+    expect(port.listenerCount('message')).toBe(0);
+    // No ready line (nothing to connect to), no API token, no HTTP server.
+    expect(test.stdout).toEqual([]);
+    expect(existsSync(join(dataDir, TOKEN_FILE))).toBe(false);
+    const messages = test.stderr.join('').trim().split('\n').map((line) => (JSON.parse(line) as { message: string }).message);
+    expect(messages).not.toContain('API listening');
+    expect(messages).toEqual(expect.arrayContaining(['stopping', 'stopped']));
+  });
+
+  it('serves HTTP too when --http-api asks, with the ready line', async () => {
+    const port = new FakeParentPort();
+    const test = harness({ parentPort: port });
+    const exitCode = runCli(['--data-dir', await temporaryDirectory(), '--http-api'], test.dependencies);
+    const ready = await test.line('ready');
+    await port.waitFor('ready');
+    const client = new HttpApiClient({ baseUrl: ready['api']!, token: ready['token']!, WebSocket });
+    expect(await client.call('status', {})).toEqual({ ok: true, result: cannedResults.status });
+    port.send({ type: 'stop' });
+    expect(await exitCode).toBe(0);
+    expect(await client.call('status', {})).toMatchObject({ ok: false, error: { code: 'UNREACHABLE' } });
+  });
+
+  it('stops gracefully when the port closes, or on SIGTERM, as a plain node does', async () => {
+    for (const stop of [(port: FakeParentPort) => port.emit('close'), (_: FakeParentPort, signals: EventEmitter) => signals.emit('SIGTERM')]) {
+      const port = new FakeParentPort();
+      const test = harness({ parentPort: port });
+      const exitCode = runCli(['--data-dir', await temporaryDirectory()], test.dependencies);
+      await port.waitFor('ready');
+      stop(port, test.signals);
+      expect(await exitCode).toBe(0);
+      expect(test.service.closed).toBe(1);
+    }
+  });
+
+  it('refuses new calls while it stops, and answers the call under way', async () => {
+    const service = new FakePeerService();
+    let finishClose!: () => void;
+    service.close = () => new Promise<void>((resolve) => (finishClose = resolve));
+    let finishPlan!: () => void;
+    service.methods.recoveryPlan = () => new Promise((resolve) => (finishPlan = () => resolve(cannedResults.recoveryPlan)));
+    const port = new FakeParentPort();
+    const test = harness({ parentPort: port }, service);
+    const exitCode = runCli(['--data-dir', await temporaryDirectory()], test.dependencies);
+    await port.waitFor('ready');
+    port.send({ type: 'call', id: 1, method: 'recoveryPlan', params: { classId: 'class-1' } });
+    port.send({ type: 'stop' });
+    await waitFor(() => finishClose !== undefined, 5000, 'the close');
+    port.send({ type: 'call', id: 2, method: 'status', params: {} });
+    expect(await port.waitFor('response', 2)).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
+    finishPlan();
+    expect(await port.waitFor('response', 1)).toMatchObject({ ok: true, result: cannedResults.recoveryPlan });
+    finishClose();
+    expect(await exitCode).toBe(0);
+  });
+
+  it('hears a stop while the peer opens, and closes it without serving', async () => {
+    const service = new FakePeerService();
+    let finishOpen!: () => void;
+    const port = new FakeParentPort();
+    const test = harness({ parentPort: port, openPeer: () => new Promise((resolve) => (finishOpen = () => resolve(service))) });
+    const exitCode = runCli(['--data-dir', await temporaryDirectory()], test.dependencies);
+    await waitFor(() => finishOpen !== undefined, 5000, 'the open');
+    port.send({ type: 'call', id: 1, method: 'status', params: {} });
+    port.send({ type: 'stop' });
+    finishOpen();
+    expect(await exitCode).toBe(0);
+    expect(service.closed).toBe(1);
+    expect(service.calls).toEqual([]);
+    expect(port.posted).toEqual([{ type: 'response', id: 1, ok: false, error: { code: 'UNAVAILABLE', message: expect.any(String) } }]);
+  });
+
+  it('exits 1 when the peer does not open, and lets go of the port', async () => {
+    const port = new FakeParentPort();
+    const test = harness({
+      parentPort: port,
+      openPeer: async () => {
+        throw new Error('the data directory is locked by another node');
+      },
+    });
+    expect(await runCli(['--data-dir', await temporaryDirectory()], test.dependencies)).toBe(1);
+    expect(test.stderr.join('')).toContain('quorum-node: could not open the peer: the data directory is locked by another node\n');
+    expect(port.listenerCount('message')).toBe(0);
   });
 });
