@@ -115,8 +115,10 @@ export type KeyValueWrite = { op: 'put'; key: string; value: string } | { op: 'd
 /** Every API method: its parameters and its result. */
 export interface ApiMethods {
   status: { params: Record<string, never>; result: NodeStatus };
-  createClass: { params: { name: string }; result: { classId: string; joinCode: string } };
-  joinClass: { params: { joinCode: string }; result: { classId: string } };
+  /** Create a class taught from this laptop; `displayName` is the teacher's own name as the class shows it. */
+  createClass: { params: { name: string; subject?: string; displayName?: string }; result: { classId: string; joinCode: string } };
+  /** Join a class with the code its teacher shows; `displayName` is the student's name as the class shows it. */
+  joinClass: { params: { joinCode: string; displayName?: string }; result: { classId: string } };
   write: { params: { classId: string; command: KeyValueWrite; waitMs?: number }; result: WriteResult };
   read: { params: { classId: string; key: string; linearizable?: boolean }; result: ReadResult };
   /** Manual fallback where multicast is blocked: "LAPTOPID@host:port". */

@@ -69,8 +69,8 @@ const noParams: Schema<Record<string, never>> = object({}, {});
 /** The parameters of every method; the keys are exactly the API's method names. */
 const paramsSchemas = {
   status: noParams,
-  createClass: object({ name: text }),
-  joinClass: object({ joinCode: text }),
+  createClass: object({ name: text }, { subject: text, displayName: text }),
+  joinClass: object({ joinCode: text }, { displayName: text }),
   write: object({ classId: text, command: keyValueWrite }, { waitMs: count }),
   read: object({ classId: text, key: text }, { linearizable: flag }),
   addPeerAddress: object({ address: text }),

@@ -23,6 +23,7 @@ import {
 } from './peer-exchange';
 import { withTimeout } from './util/with-timeout';
 import { ClassroomApi } from './classroom-api';
+import { LIMITS } from '../../shared/classroom/commands';
 import { answerRecoveryRequest, gatherPlan, recoverClass, type RecoveryContext } from './recovery/class-recovery';
 import { isRecoveryRequest } from './recovery/protocol';
 
@@ -92,8 +93,8 @@ export class ClassroomPeer implements PeerService {
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
     this.methods = {
       status: async () => this.status(),
-      createClass: async ({ name }) => this.createClass(name),
-      joinClass: async ({ joinCode }) => this.joinClass(joinCode),
+      createClass: async ({ name, subject, displayName }) => this.createClass(name, subject ?? '', displayName),
+      joinClass: async ({ joinCode, displayName }) => this.joinClass(joinCode, displayName),
       write: async ({ classId, command, waitMs }) => this.write(classId, command, waitMs),
       read: async ({ classId, key, linearizable }) => this.read(classId, key, linearizable === true),
       addPeerAddress: async ({ address }) => this.addPeerAddress(address),
@@ -233,10 +234,10 @@ export class ClassroomPeer implements PeerService {
     return ClassroomApi.teacherLaptops(runtime);
   }
 
-  private async createClass(name: string): Promise<{ classId: string; joinCode: string }> {
+  private async createClass(name: string, subject: string, displayName?: string): Promise<{ classId: string; joinCode: string }> {
     const trimmed = typeof name === 'string' ? name.trim() : '';
-    if (trimmed.length === 0 || trimmed.length > 200) {
-      throw new ServiceError('BAD_CLASS_NAME', 'A class needs a name of 1 to 200 characters.');
+    if (trimmed.length === 0 || trimmed.length > LIMITS.name || subject.trim().length > LIMITS.name) {
+      throw new ServiceError('BAD_CLASS_NAME', `A class needs a name (and may have a subject) of 1 to ${LIMITS.name} characters.`);
     }
     const secret = newClassSecret();
     const entry = this.registry.add(trimmed, secret, true);
@@ -246,26 +247,26 @@ export class ClassroomPeer implements PeerService {
     // The class's own facts travel in its log, so every laptop that joins learns them.
     await this.classroom.submit(
       runtime,
-      { type: 'createClass', name: trimmed, subject: '', displayName: this.options.displayName, laptopId: this.laptopId },
+      { type: 'createClass', name: trimmed, subject: subject.trim(), displayName: personName(displayName, this.options.displayName), laptopId: this.laptopId },
       10_000,
     );
     return { classId: entry.classId, joinCode: joinCodeFor(secret) };
   }
 
-  private joinClass(joinCode: string): { classId: string } {
+  private joinClass(joinCode: string, displayName?: string): { classId: string } {
     const secret = secretFromJoinCode(typeof joinCode === 'string' ? joinCode : '');
     const entry = this.registry.add('', secret, false);
     if (!this.classes.has(entry.classId)) {
       this.transport.addClass(entry.classId, secret);
       const runtime = this.openClass(entry, false);
       this.discovery?.setClassTags(this.classes.keys());
-      void this.askToJoin(runtime);
+      void this.askToJoin(runtime, personName(displayName, this.options.displayName));
     }
     return { classId: entry.classId };
   }
 
   /** Ask whoever we can reach to admit this laptop, until the log says we are a member. */
-  private async askToJoin(runtime: ClassRuntime): Promise<void> {
+  private async askToJoin(runtime: ClassRuntime, displayName: string): Promise<void> {
     const isMember = () => {
       const { voters, learners } = runtime.group.status().config;
       return voters.includes(this.laptopId) || learners.includes(this.laptopId);
@@ -295,7 +296,7 @@ export class ClassroomPeer implements PeerService {
     // Now a laptop of the class, it registers its user as a student (kept in the outbox until applied).
     if (!this.closing) {
       await this.classroom
-        .submit(runtime, { type: 'joinClass', displayName: this.options.displayName, laptopId: this.laptopId }, 0)
+        .submit(runtime, { type: 'joinClass', displayName, laptopId: this.laptopId }, 0)
         .catch((error: unknown) => this.options.logger.warn('could not register as a student yet', { error: String(error) }));
     }
     this.emitStatusSoon();
@@ -519,4 +520,10 @@ function validateCommand(command: unknown): { op: 'put'; key: string; value: str
 /** How long a write may wait to be applied before it is answered "pending": 0 to 60 s, 5 s by default. */
 function clampWait(waitMs: number | undefined): number {
   return waitMs !== undefined && Number.isFinite(waitMs) ? Math.min(Math.max(0, waitMs), 60_000) : 5000;
+}
+
+/** The name a person gave (trimmed, at most 120 characters), else this laptop's display name. */
+function personName(given: string | undefined, fallback: string): string {
+  const name = (given ?? '').trim().slice(0, 120);
+  return name.length > 0 ? name : fallback.slice(0, 120) || 'Someone';
 }
