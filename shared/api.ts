@@ -1,7 +1,7 @@
 // The contract between the renderer and whatever serves it: the Electron preload (IPC) or the
 // headless node (HTTP + a WebSocket event stream). One definition, so the same renderer runs
 // in both. Runs anywhere: no Node, Electron or DOM imports.
-import type { ClassroomCommand, ClassroomResult } from './classroom/commands';
+import type { ClassroomCommand, ClassroomResult, FileRef } from './classroom/commands';
 import type { AssignmentView, Gradebook, MemberView, RejectionView, Role, SubmissionView } from './classroom/views';
 
 /** A laptop's role in one class's Raft group. */
@@ -133,6 +133,13 @@ export interface ApiMethods {
   gradebook: { params: { classId: string }; result: Gradebook };
   /** The gradebook as CSV (teachers only). */
   exportGradebook: { params: { classId: string }; result: { csv: string } };
+  /** Begin adding a file (in parts of at most 512 KiB, base64): its name, type and size in bytes. */
+  startUpload: { params: { name: string; type: string; size: number }; result: { uploadId: string } };
+  uploadChunk: { params: { uploadId: string; offset: number; data: string }; result: { received: number } };
+  /** The whole file arrived: stored on this laptop, and its reference to put in a command. */
+  finishUpload: { params: { uploadId: string }; result: FileRef };
+  /** Part of a file of the class (base64), fetched from another laptop first when this one lacks it. */
+  readFile: { params: { classId: string; sha256: string; offset: number; length: number }; result: { data: string; size: number } };
   /** Whether the class can be recovered from here, and what it would cost. Changes nothing. */
   recoveryPlan: { params: { classId: string }; result: RecoveryPlan };
   /** Recover the class (etcd's force-new-cluster idea): only with `confirm: true`, only when `recoveryPlan` allows it. */

@@ -79,6 +79,10 @@ const paramsSchemas = {
   submission: object({ classId: text, assignmentId: text, studentId: text }),
   gradebook: object({ classId: text }),
   exportGradebook: object({ classId: text }),
+  startUpload: object({ name: text, type: text, size: count }),
+  uploadChunk: object({ uploadId: text, offset: count, data: text }),
+  finishUpload: object({ uploadId: text }),
+  readFile: object({ classId: text, sha256: text, offset: count, length: count }),
   recoveryPlan: object({ classId: text }),
   recoverClass: object({ classId: text, confirm: flag }),
 } satisfies { [M in ApiMethod]: Schema<ApiParams<M>> };

@@ -40,6 +40,8 @@ export interface ClassRuntimeOptions {
   onChange: () => void;
   onApplied: (index: number) => void;
   onOutboxChange: (pending: number) => void;
+  /** See RouterOptions.beforeForwarding. */
+  beforeForwarding?: (command: Uint8Array, leader: string) => Promise<void>;
 }
 
 export class ClassRuntime {
@@ -95,6 +97,7 @@ export class ClassRuntime {
       request: options.request,
       logger: options.logger,
       onOutboxChange: options.onOutboxChange,
+      ...(options.beforeForwarding ? { beforeForwarding: options.beforeForwarding } : {}),
     });
     this.autopilot = new Autopilot(this.group as RaftGroup<unknown>, options.connectedPeers, options.logger, options.autopilot);
   }

@@ -23,6 +23,9 @@ import {
 } from './peer-exchange';
 import { withTimeout } from './util/with-timeout';
 import { ClassroomApi } from './classroom-api';
+import { ClassFiles } from './class-files';
+import { answerBlobRequest, BlobStore, isBlobRequest, type SendRequest } from './blobs';
+import { isHoldRequest } from './blobs/hold-protocol';
 import { LIMITS } from '../../shared/classroom/commands';
 import { answerRecoveryRequest, gatherPlan, recoverClass, type RecoveryContext } from './recovery/class-recovery';
 import { isRecoveryRequest } from './recovery/protocol';
@@ -45,6 +48,8 @@ const PEER_EXCHANGE_MS = 30_000;
 /** The signing key of this laptop's user (teacher or student), beside the laptop's own key. */
 const USER_KEY_FILE = 'user-key.pem';
 const JOIN_RETRY_MS = 300;
+/** One readFile answer carries at most this much (base64 makes it a third larger). */
+const MAX_FILE_READ_BYTES = 512 * 1024;
 
 type Listener = (payload: never) => void;
 
@@ -66,6 +71,7 @@ export class ClassroomPeer implements PeerService {
     const identity = await loadOrCreateIdentity(options.dataDir, options.logger);
     const user = await loadOrCreateIdentity(options.dataDir, options.logger, USER_KEY_FILE);
     const registry = new ClassRegistry(options.dataDir);
+    const files = new ClassFiles(await BlobStore.open(join(options.dataDir, 'blobs')), options.logger);
     const transport = new WebSocketTransport({
       identity,
       host: options.host,
@@ -74,7 +80,7 @@ export class ClassroomPeer implements PeerService {
       logger: options.logger,
     });
     await transport.start();
-    const peer = new ClassroomPeer(options, registry, transport, new ClassroomApi(user, options.displayName));
+    const peer = new ClassroomPeer(options, registry, transport, new ClassroomApi(user, options.displayName), files);
     try {
       await peer.start();
     } catch (error) {
@@ -89,6 +95,7 @@ export class ClassroomPeer implements PeerService {
     private readonly registry: ClassRegistry,
     private readonly transport: WebSocketTransport,
     private readonly classroom: ClassroomApi,
+    private readonly files: ClassFiles,
   ) {
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
     this.methods = {
@@ -103,6 +110,11 @@ export class ClassroomPeer implements PeerService {
       submission: async ({ classId, assignmentId, studentId }) => this.classroom.submission(this.runtime(classId), assignmentId, studentId),
       gradebook: async ({ classId }) => this.classroom.gradebook(this.runtime(classId)),
       exportGradebook: async ({ classId }) => this.classroom.exportGradebook(this.runtime(classId)),
+      startUpload: async ({ name, type, size }) => this.files.startUpload(name, type, size),
+      uploadChunk: async ({ uploadId, offset, data }) => this.files.uploadChunk(uploadId, offset, data),
+      finishUpload: async ({ uploadId }) => this.files.finishUpload(uploadId),
+      readFile: async ({ classId, sha256, offset, length }) =>
+        this.files.read(this.runtime(classId), this.classroom.userId, sha256, offset, Math.min(length, MAX_FILE_READ_BYTES), this.requester(classId)),
       recoveryPlan: async ({ classId }) => (await gatherPlan(this.recoveryContext(classId))).plan,
       recoverClass: async ({ classId, confirm }) => {
         if (confirm !== true) {
@@ -128,6 +140,8 @@ export class ClassroomPeer implements PeerService {
       if (!runtime) throw new Error('not a member of that class');
       if (isPeerExchangeRequest(payload)) return this.answerPeerExchange(runtime, from, payload);
       if (isRecoveryRequest(payload)) return answerRecoveryRequest(this.recoveryContext(classTag), from, payload);
+      if (isBlobRequest(payload)) return answerBlobRequest(this.files.store, payload, { mayServe: (sha) => this.files.mayServe(runtime, from, sha) });
+      if (isHoldRequest(payload)) return this.files.answerHold(runtime, from, payload, this.requester(classTag));
       return runtime.answer(payload);
     });
     this.transport.onPeerState((event) => {
@@ -206,6 +220,7 @@ export class ClassroomPeer implements PeerService {
       onChange: () => this.emitStatusSoon(),
       onApplied: (index) => this.emit('applied', { classId: entry.classId, index }),
       onOutboxChange: (pending) => this.emit('outbox', { classId: entry.classId, pending }),
+      beforeForwarding: (command, leader) => this.files.beforeDelivery(command, leader, this.requester(entry.classId)),
     });
     this.classes.set(entry.classId, runtime);
     runtime.start();
@@ -216,6 +231,11 @@ export class ClassroomPeer implements PeerService {
     const runtime = this.classes.get(classId);
     if (!runtime) throw new ServiceError('UNKNOWN_CLASS', 'This laptop is not part of that class.');
     return runtime;
+  }
+
+  /** Requests to laptops of `classId`, for the file layer. */
+  private requester(classId: string): SendRequest {
+    return (to, payload, timeoutMs) => this.transport.request(to, classId, payload, timeoutMs);
   }
 
   private recoveryContext(classId: string): RecoveryContext {

@@ -261,6 +261,10 @@ function paramsText(method: ApiMethod): fc.Arbitrary<string> {
     submission: () => objectText({ classId: classIdText(), assignmentId: quoted(anyString), studentId: quoted(anyString) }),
     gradebook: () => objectText({ classId: classIdText() }),
     exportGradebook: () => objectText({ classId: classIdText() }),
+    startUpload: () => objectText({ name: quoted(anyString), type: quoted(anyString), size: numberText }),
+    uploadChunk: () => objectText({ uploadId: quoted(anyString), offset: numberText, data: quoted(anyString) }),
+    finishUpload: () => objectText({ uploadId: quoted(anyString) }),
+    readFile: () => objectText({ classId: classIdText(), sha256: quoted(fc.oneof(anyString, fc.constant('0'.repeat(64)))), offset: numberText, length: numberText }),
   };
   return fc.oneof({ weight: 1, arbitrary: jsonText }, { weight: 3, arbitrary: own[method]() });
 }
@@ -367,6 +371,10 @@ const RUNS: Record<ApiMethod, number> = {
   submission: 80,
   gradebook: 60,
   exportGradebook: 60,
+  startUpload: 60,
+  uploadChunk: 60,
+  finishUpload: 40,
+  readFile: 60,
 };
 
 describe('random parameters', () => {
@@ -405,6 +413,10 @@ describe('malformed bodies', () => {
     submission: '{"classId":"c","assignmentId":"lab-0001","studentId":"s"}',
     gradebook: '{"classId":"c"}',
     exportGradebook: '{"classId":"c"}',
+    startUpload: '{"name":"a.txt","type":"text/plain","size":5}',
+    uploadChunk: '{"uploadId":"u","offset":0,"data":"aGVsbG8="}',
+    finishUpload: '{"uploadId":"u"}',
+    readFile: '{"classId":"c","sha256":"00","offset":0,"length":5}',
   };
 
   it('not JSON: refused as BAD_REQUEST (or read as the JSON it turned out to be)', async () => {

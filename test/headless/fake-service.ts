@@ -80,6 +80,10 @@ export const cannedResults: { [M in ApiMethod]: ApiResult<M> } = {
   },
   gradebook: { assignments: [], rows: [] },
   exportGradebook: { csv: 'Student\r\n' },
+  startUpload: { uploadId: 'upload-1' },
+  uploadChunk: { received: 5 },
+  finishUpload: { sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', name: 'hello.txt', type: 'text/plain', size: 5 },
+  readFile: { data: 'aGVsbG8=', size: 5 },
 };
 
 /** Parameters every method accepts, one example each. */
@@ -97,6 +101,10 @@ export const exampleParams: { [M in ApiMethod]: ApiParams<M> } = {
   submission: { classId: 'class-1', assignmentId: 'lab-0001', studentId: 'user-s' },
   gradebook: { classId: 'class-1' },
   exportGradebook: { classId: 'class-1' },
+  startUpload: { name: 'hello.txt', type: 'text/plain', size: 5 },
+  uploadChunk: { uploadId: 'upload-1', offset: 0, data: 'aGVsbG8=' },
+  finishUpload: { uploadId: 'upload-1' },
+  readFile: { classId: 'class-1', sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', offset: 0, length: 5 },
 };
 
 type Listener = (payload: never) => void;

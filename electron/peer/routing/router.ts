@@ -26,6 +26,11 @@ export interface RouterOptions {
   maxInFlight?: number;
   /** Called when the outbox size changed. */
   onOutboxChange?: (pending: number) => void;
+  /**
+   * Before a write is forwarded to `leader`: whatever must be in place first (the leader holding
+   * the files it refers to). A rejection means "not yet": the write is tried again later.
+   */
+  beforeForwarding?: (command: Uint8Array, leader: string) => Promise<void>;
 }
 
 export type WriteOutcome = { status: 'applied'; index: number; seq: number } | { status: 'pending'; seq: number };
@@ -112,7 +117,7 @@ export class Router {
     });
     let index: number | null = null;
     try {
-      index = await this.attempt(envelope);
+      index = await this.attempt(envelope, item.command);
     } catch (error) {
       this.options.logger.debug('write not delivered yet', { seq: item.seq, reason: String(error) });
     }
@@ -131,7 +136,7 @@ export class Router {
   }
 
   /** One try: the index the write was applied at, or null when no leader took it. */
-  private async attempt(envelope: Uint8Array): Promise<number | null> {
+  private async attempt(envelope: Uint8Array, command: Uint8Array): Promise<number | null> {
     const { group } = this.options;
     const timeoutMs = this.options.attemptTimeoutMs ?? 3000;
     if (group.isLeader()) {
@@ -145,6 +150,7 @@ export class Router {
     }
     const leader = group.leader();
     if (leader === null) return null;
+    await this.options.beforeForwarding?.(command, leader);
     const bytes = await this.options.request(leader, encodeForwardRequest({ kind: 'write', envelope }), timeoutMs);
     const reply: ForwardReply | null = decodeForwardReply(bytes);
     if (reply?.kind === 'applied') return reply.index;
