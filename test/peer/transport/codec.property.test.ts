@@ -33,6 +33,7 @@ import {
   type RecoveryReply,
   type RecoveryRequest,
 } from '../../../electron/peer/recovery/protocol';
+import { decodeHoldReply, decodeHoldRequest, encodeHoldReply, encodeHoldRequest } from '../../../electron/peer/blobs/hold-protocol';
 import { propertySeed } from '../../property-seed';
 
 const seed = propertySeed('test/peer/transport/codec.property.test.ts');
@@ -547,6 +548,37 @@ describe('class recovery requests and replies', () => {
         if (decoded !== null) expect(decodeRecoveryReply(encodeRecoveryReply(decoded))).toEqual(decoded);
       }),
       runs(2000),
+    );
+  });
+});
+
+describe('requests to hold a file', () => {
+  const hold = fc.record({
+    sha256: fc.stringMatching(/^[0-9a-f]{64}$/),
+    size: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    name: fc.string({ maxLength: 255 }),
+  });
+
+  it('round-trip, and any bytes give null or a request that encodes back the same', () => {
+    fc.assert(
+      fc.property(hold, (request) => {
+        expect(decodeHoldRequest(encodeHoldRequest(request))).toEqual(request);
+      }),
+      runs(500),
+    );
+    fc.assert(
+      fc.property(fc.oneof(bytes(300), fc.tuple(fc.constant(8), bytes(200)).map(([t, rest]) => Uint8Array.of(t, ...rest)), damaged(hold, encodeHoldRequest)), (input) => {
+        const decoded = decodeHoldRequest(input);
+        if (decoded !== null) expect(decodeHoldRequest(encodeHoldRequest(decoded))).toEqual(decoded);
+      }),
+      runs(2000),
+    );
+    fc.assert(
+      fc.property(bytes(200), (input) => {
+        const reply = decodeHoldReply(input);
+        if (reply !== null) expect(decodeHoldReply(encodeHoldReply(reply))).toEqual(reply);
+      }),
+      runs(1000),
     );
   });
 });
