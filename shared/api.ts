@@ -109,6 +109,23 @@ export type CommandOutcome =
   | { status: 'applied'; result: ClassroomResult }
   | { status: 'pending'; commandId: string };
 
+/** One entry of the class's replicated log, as people read it: the class's audit trail. */
+export interface ActivityEntry {
+  /** Its position in the log. */
+  index: number;
+  /** When the leader proposed it (the class clock); null for entries without a time. */
+  at: number | null;
+  authorId: string | null;
+  authorName: string | null;
+  /** The classroom command's type, or "membership" for laptops joining and leaving the group. */
+  type: string;
+  /** A sentence: "Ana turned in “Pendulum lab”". */
+  summary: string;
+  outcome: 'applied' | 'rejected';
+  /** Why it was refused. */
+  reason?: string;
+}
+
 /** A command of the interim key-value state machine (the classroom replaces it). */
 export type KeyValueWrite = { op: 'put'; key: string; value: string } | { op: 'delete'; key: string };
 
@@ -133,6 +150,8 @@ export interface ApiMethods {
   gradebook: { params: { classId: string }; result: Gradebook };
   /** The gradebook as CSV (teachers only). */
   exportGradebook: { params: { classId: string }; result: { csv: string } };
+  /** The class's recent log, newest first (a teacher sees every entry, a student their own). */
+  activity: { params: { classId: string; limit?: number }; result: ActivityEntry[] };
   /** Begin adding a file (in parts of at most 512 KiB, base64): its name, type and size in bytes. */
   startUpload: { params: { name: string; type: string; size: number }; result: { uploadId: string } };
   uploadChunk: { params: { uploadId: string; offset: number; data: string }; result: { received: number } };

@@ -79,6 +79,7 @@ const paramsSchemas = {
   submission: object({ classId: text, assignmentId: text, studentId: text }),
   gradebook: object({ classId: text }),
   exportGradebook: object({ classId: text }),
+  activity: object({ classId: text }, { limit: count }),
   startUpload: object({ name: text, type: text, size: count }),
   uploadChunk: object({ uploadId: text, offset: count, data: text }),
   finishUpload: object({ uploadId: text }),

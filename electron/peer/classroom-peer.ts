@@ -24,6 +24,7 @@ import {
 import { withTimeout } from './util/with-timeout';
 import { ClassroomApi } from './classroom-api';
 import { ClassFiles } from './class-files';
+import { recentActivity } from './class-activity';
 import { answerBlobRequest, BlobStore, isBlobRequest, type SendRequest } from './blobs';
 import { isHoldRequest } from './blobs/hold-protocol';
 import { LIMITS } from '../../shared/classroom/commands';
@@ -110,6 +111,7 @@ export class ClassroomPeer implements PeerService {
       submission: async ({ classId, assignmentId, studentId }) => this.classroom.submission(this.runtime(classId), assignmentId, studentId),
       gradebook: async ({ classId }) => this.classroom.gradebook(this.runtime(classId)),
       exportGradebook: async ({ classId }) => this.classroom.exportGradebook(this.runtime(classId)),
+      activity: async ({ classId, limit }) => recentActivity(this.runtime(classId), this.classroom.userId, limit ?? 100),
       startUpload: async ({ name, type, size }) => this.files.startUpload(name, type, size),
       uploadChunk: async ({ uploadId, offset, data }) => this.files.uploadChunk(uploadId, offset, data),
       finishUpload: async ({ uploadId }) => this.files.finishUpload(uploadId),

@@ -81,6 +81,18 @@ describe('a classroom on three laptops', () => {
     expect(attempt).toMatchObject({ status: 'applied', result: { status: 'rejected', code: 'NOT_ALLOWED' } });
     expect((await ben.methods.classroom({ classId })).rejections).toEqual([expect.objectContaining({ type: 'grade', code: 'NOT_ALLOWED' })]);
     await expect(ben.methods.exportGradebook({ classId })).rejects.toMatchObject({ code: 'NOT_ALLOWED' });
+
+    // The audit trail: the teacher reads who did what; Ben only his own actions.
+    const trail = await eventually('the refusal in the teacher’s trail', async () => {
+      const entries = await teacher.methods.activity({ classId });
+      return entries.some((e) => e.outcome === 'rejected') && entries;
+    });
+    expect(trail.map((e) => e.summary)).toEqual(expect.arrayContaining(['Ana turned in “Pendulum lab”', 'Ms Rivera returned Ana’s grade on “Pendulum lab”']));
+    expect(trail.find((e) => e.outcome === 'rejected')).toMatchObject({ authorName: 'Ben', type: 'grade', reason: expect.stringMatching(/teacher/) });
+    expect(trail.every((e, i) => i === 0 || e.index < trail[i - 1]!.index)).toBe(true);
+    const bensTrail = await ben.methods.activity({ classId });
+    expect(bensTrail.length).toBeGreaterThan(0);
+    expect(bensTrail.every((e) => e.authorName === 'Ben')).toBe(true);
     expect((await teacher.methods.exportGradebook({ classId })).csv).toMatch(/Ana,18/);
 
     await eventually('the same copy on every laptop', async () => {
