@@ -1,7 +1,7 @@
 // The classroom peer: one per laptop, many classes. It owns the laptop's identity, the
 // transport, discovery and one ClassRuntime per class, and implements the API of
 // shared/api.ts for the Electron shell and the headless node alike. It never imports Electron.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { ApiEventName, ApiEvents, ClassStatus, NodeStatus, PeerInfo, ReadResult, WriteResult } from '../../shared/api';
@@ -9,18 +9,13 @@ import { version } from '../../package.json';
 import { ClassRegistry, joinCodeFor, newClassSecret, secretBytes, secretFromJoinCode, type ClassEntry } from './class-registry';
 import { ClassRuntime, DEFAULT_TIMING, type RaftTiming } from './class-runtime';
 import type { AutopilotOptions } from './autopilot';
-import { MdnsDiscovery, type DiscoveredPeer } from './discovery';
+import { MdnsDiscovery } from './discovery';
 import { decodeForwardReply, encodeForwardRequest } from './routing/forward-protocol';
 import { encodeKeyValueCommand } from './storage';
 import { loadOrCreateIdentity, WebSocketTransport, type Logger } from './transport';
 import { ServiceError, type PeerService, type ServiceMethods } from './service';
-import {
-  decodePeerExchangeReply,
-  decodePeerExchangeRequest,
-  encodePeerExchangeReply,
-  encodePeerExchangeRequest,
-  isPeerExchangeRequest,
-} from './peer-exchange';
+import { isPeerExchangeRequest } from './peer-exchange';
+import { LaptopAddressBook } from './laptop-addresses';
 import { withTimeout } from './util/with-timeout';
 import { ClassroomApi } from './classroom-api';
 import { ClassFiles } from './class-files';
@@ -60,7 +55,7 @@ export class ClassroomPeer implements PeerService {
   private readonly listeners = new Map<ApiEventName, Set<Listener>>();
   /** When we last received anything from each laptop. */
   private readonly lastHeard = new Map<string, number>();
-  private readonly addresses = new Map<string, string>();
+  private readonly addressBook: LaptopAddressBook;
   private readonly timing: RaftTiming;
   private discovery: MdnsDiscovery | null = null;
   private statusTimer: ReturnType<typeof setInterval> | null = null;
@@ -99,13 +94,19 @@ export class ClassroomPeer implements PeerService {
     private readonly files: ClassFiles,
   ) {
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
+    this.addressBook = new LaptopAddressBook({
+      dataDir: options.dataDir,
+      transport,
+      logger: options.logger,
+      ownHost: () => this.reachableHost(),
+    });
     this.methods = {
       status: async () => this.status(),
       createClass: async ({ name, subject, displayName }) => this.createClass(name, subject ?? '', displayName),
       joinClass: async ({ joinCode, displayName }) => this.joinClass(joinCode, displayName),
       write: async ({ classId, command, waitMs }) => this.write(classId, command, waitMs),
       read: async ({ classId, key, linearizable }) => this.read(classId, key, linearizable === true),
-      addPeerAddress: async ({ address }) => this.addPeerAddress(address),
+      addPeerAddress: async ({ address }) => this.addressBook.add(address),
       classroom: async ({ classId }) => this.classroom.overview(this.runtime(classId)),
       submitCommand: async ({ classId, command, waitMs }) => this.classroom.submit(this.runtime(classId), command, clampWait(waitMs)),
       submission: async ({ classId, assignmentId, studentId }) => this.classroom.submission(this.runtime(classId), assignmentId, studentId),
@@ -140,7 +141,7 @@ export class ClassroomPeer implements PeerService {
       this.lastHeard.set(from, Date.now());
       const runtime = this.classes.get(classTag);
       if (!runtime) throw new Error('not a member of that class');
-      if (isPeerExchangeRequest(payload)) return this.answerPeerExchange(runtime, from, payload);
+      if (isPeerExchangeRequest(payload)) return this.addressBook.answerExchange(runtime, from, payload);
       if (isRecoveryRequest(payload)) return answerRecoveryRequest(this.recoveryContext(classTag), from, payload);
       if (isBlobRequest(payload)) return answerBlobRequest(this.files.store, payload, { mayServe: (sha) => this.files.mayServe(runtime, from, sha) });
       if (isHoldRequest(payload)) return this.files.answerHold(runtime, from, payload, this.requester(classTag));
@@ -148,11 +149,11 @@ export class ClassroomPeer implements PeerService {
     });
     this.transport.onPeerState((event) => {
       if (event.state !== 'disconnected') for (const tag of event.classes) this.classes.get(tag)?.nudge();
-      if (event.state === 'connected') void this.exchangePeers(event.laptopId);
+      if (event.state === 'connected') void this.addressBook.exchange(this.classes.values(), event.laptopId);
       this.emitStatusSoon();
     });
     for (const entry of this.registry.all()) this.openClass(entry, false);
-    for (const address of this.savedAddresses()) this.dialAddress(address);
+    this.addressBook.dialSaved();
     if (this.options.discovery.enabled) {
       this.discovery = new MdnsDiscovery({
         laptopId: this.laptopId,
@@ -161,11 +162,11 @@ export class ClassroomPeer implements PeerService {
         logger: this.options.logger,
         ...(this.options.discovery.interface ? { interface: this.options.discovery.interface } : {}),
       });
-      this.discovery.on('peer', (found) => this.peerFound(found));
+      this.discovery.on('peer', (found) => this.addressBook.found(found));
       await this.discovery.start();
     }
     this.statusTimer = setInterval(() => this.emitStatus(), 1000);
-    this.exchangeTimer = setInterval(() => void this.exchangePeers(), PEER_EXCHANGE_MS);
+    this.exchangeTimer = setInterval(() => void this.addressBook.exchange(this.classes.values()), PEER_EXCHANGE_MS);
   }
 
   // ---- events ---------------------------------------------------------------------------
@@ -357,81 +358,6 @@ export class ClassroomPeer implements PeerService {
     };
   }
 
-  // ---- peers ----------------------------------------------------------------------------
-
-  private peerFound(found: DiscoveredPeer): void {
-    const host = found.addresses[0];
-    if (!found.laptopId || !host) return;
-    this.addresses.set(found.laptopId, `${host}:${found.port}`);
-    this.transport.addPeer(found.laptopId, { host, port: found.port });
-  }
-
-  private addPeerAddress(address: string): { ok: true } {
-    const parsed = parseLaptopAddress(address);
-    if (!parsed) {
-      throw new ServiceError('BAD_ADDRESS', 'A laptop address looks like LAPTOPID@192.168.1.20:4242 (shown on that laptop).');
-    }
-    this.dialAddress(parsed);
-    // Kept, so the laptop is found again after a restart even where multicast is blocked.
-    const saved = this.savedAddresses().filter((a) => a.laptopId !== parsed.laptopId);
-    const file = join(this.options.dataDir, MANUAL_PEERS_FILE);
-    writeFileSync(`${file}.tmp`, JSON.stringify([...saved, parsed], null, 2), { mode: 0o600 });
-    renameSync(`${file}.tmp`, file);
-    return { ok: true };
-  }
-
-  /** Tell connected laptops (or just `onlyWith`) of each class where we are, and learn where the class's others are. */
-  private async exchangePeers(onlyWith?: string): Promise<void> {
-    const own = formatLaptopAddress({ laptopId: this.laptopId, host: this.reachableHost().replace(/^\[|\]$/g, ''), port: this.transport.port });
-    for (const runtime of this.classes.values()) {
-      for (const laptopId of this.transport.connectedPeers(runtime.classId)) {
-        if (onlyWith !== undefined && laptopId !== onlyWith) continue;
-        try {
-          const reply = await this.transport.request(laptopId, runtime.classId, encodePeerExchangeRequest(own), 2000);
-          for (const text of decodePeerExchangeReply(reply)) {
-            const address = parseLaptopAddress(text);
-            if (address && address.laptopId !== this.laptopId && !this.addresses.has(address.laptopId)) this.dialAddress(address);
-          }
-        } catch {
-          // It went away or is busy; the next round asks again.
-        }
-      }
-    }
-  }
-
-  /** Answer with the addresses we know of this class's members; note the asker's own. */
-  private answerPeerExchange(runtime: ClassRuntime, from: string, payload: Uint8Array): Uint8Array {
-    const asker = parseLaptopAddress(decodePeerExchangeRequest(payload));
-    // A laptop may tell us only its own address: `from` is who the transport authenticated.
-    if (asker && asker.laptopId === from && !this.addresses.has(asker.laptopId)) {
-      this.dialAddress(asker);
-    }
-    const { voters, learners } = runtime.group.status().config;
-    const members = new Set([...voters, ...learners, ...this.transport.connectedPeers(runtime.classId)]);
-    const known = [...this.addresses.entries()].filter(([id]) => members.has(id)).map(([id, hostPort]) => `${id}@${hostPort}`);
-    return encodePeerExchangeReply(known);
-  }
-
-  private dialAddress({ laptopId, host, port }: LaptopAddress): void {
-    this.addresses.set(laptopId, `${host.includes(':') ? `[${host}]` : host}:${port}`);
-    this.transport.addPeer(laptopId, { host, port });
-  }
-
-  private savedAddresses(): LaptopAddress[] {
-    const file = join(this.options.dataDir, MANUAL_PEERS_FILE);
-    if (!existsSync(file)) return [];
-    try {
-      const list = JSON.parse(readFileSync(file, 'utf8')) as unknown[];
-      return list.flatMap((a) => {
-        const parsed = typeof a === 'object' && a !== null ? parseLaptopAddress(formatLaptopAddress(a as LaptopAddress)) : null;
-        return parsed ? [parsed] : [];
-      });
-    } catch (error) {
-      this.options.logger.warn('the saved laptop addresses could not be read; ignoring them', { file, error: String(error) });
-      return [];
-    }
-  }
-
   // ---- status ---------------------------------------------------------------------------
 
   private status(): NodeStatus {
@@ -467,7 +393,7 @@ export class ClassroomPeer implements PeerService {
       const progress = status.progress[laptopId];
       return {
         laptopId,
-        address: this.addresses.get(laptopId) ?? null,
+        address: this.addressBook.addressOf(laptopId),
         connected: connected.has(laptopId),
         lastContactMs: heard === undefined ? null : now - heard,
         membership: voters.includes(laptopId) ? 'voter' : learners.includes(laptopId) ? 'learner' : 'none',
@@ -506,27 +432,6 @@ export class ClassroomPeer implements PeerService {
     })();
     return this.closing;
   }
-}
-
-const MANUAL_PEERS_FILE = 'laptop-addresses.json';
-
-interface LaptopAddress {
-  laptopId: string;
-  host: string;
-  port: number;
-}
-
-function formatLaptopAddress(a: LaptopAddress): string {
-  return `${a.laptopId}@${String(a.host).includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
-}
-
-/** "LAPTOPID@host:port" (IPv6 in brackets), or null. */
-function parseLaptopAddress(text: unknown): LaptopAddress | null {
-  const match = typeof text === 'string' ? /^([A-Za-z0-9]{8,64})@([^\s@:[\]]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(text.trim()) : null;
-  if (!match) return null;
-  const port = Number(match[3]);
-  if (port < 1 || port > 65_535) return null;
-  return { laptopId: match[1]!, host: match[2]!.replace(/^\[|\]$/g, ''), port };
 }
 
 function validateCommand(command: unknown): { op: 'put'; key: string; value: string } | { op: 'delete'; key: string } {
