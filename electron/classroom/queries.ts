@@ -67,7 +67,16 @@ export function submission(db: Database.Database, viewerId: string, assignmentId
   const row = db.prepare('SELECT * FROM submissions WHERE assignment_id = ? AND student_id = ?').get(assignmentId, studentId) as SubmissionRow | undefined;
   const gradeRow = db.prepare('SELECT * FROM grades WHERE assignment_id = ? AND student_id = ?').get(assignmentId, studentId) as GradeRow | undefined;
   const due = dueWithExtension(assignment, extensionsOf(db, studentId).get(key(assignmentId, studentId)));
-  return submissionView(viewer.role, assignmentId, studentId, row, gradeRow, due, now);
+  const comments = db
+    .prepare(
+      `SELECT c.comment_id, c.author_id, coalesce(m.display_name, '') AS author_name, c.text, c.at FROM comments c
+       LEFT JOIN members m ON m.user_id = c.author_id WHERE c.assignment_id = ? AND c.student_id = ? ORDER BY c.at, c.comment_id`,
+    )
+    .all(assignmentId, studentId) as { comment_id: string; author_id: string; author_name: string; text: string; at: number }[];
+  return {
+    ...submissionView(viewer.role, assignmentId, studentId, row, gradeRow, due, now),
+    comments: comments.map((c) => ({ commentId: c.comment_id, authorId: c.author_id, authorName: c.author_name, text: c.text, at: c.at })),
+  };
 }
 
 /** Students by assignments. A teacher sees every student and draft scores; a student only their own row and returned scores. */
@@ -147,6 +156,7 @@ function submissionView(
     attempts: row?.attempts ?? 0,
     version: row?.version ?? 0,
     grade,
+    comments: [],
   };
 }
 

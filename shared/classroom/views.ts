@@ -36,6 +36,15 @@ export interface GradeView {
   version: number;
 }
 
+/** One message of the private thread between a student and the class's teachers about one assignment. */
+export interface CommentView {
+  commentId: string;
+  authorId: string;
+  authorName: string;
+  text: string;
+  at: number;
+}
+
 export interface SubmissionView {
   assignmentId: string;
   studentId: string;
@@ -49,6 +58,8 @@ export interface SubmissionView {
   attempts: number;
   version: number;
   grade: GradeView | null;
+  /** The private thread, oldest first (only in a single submission's view; empty in lists). */
+  comments: CommentView[];
 }
 
 export interface GradebookCell {

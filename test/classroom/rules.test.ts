@@ -19,6 +19,13 @@ describe('who may do what', () => {
       code: 'NOT_ALLOWED',
     });
     expect(() => submission(replica.db, ana.id, 'lab-0001', ben.id, replica.now)).toThrow(/only see your own work/);
+    // The private thread: the student and the teachers.
+    expectApplied(replica.run(ana, { type: 'comment', commentId: 'comment-0002', assignmentId: 'lab-0001', studentId: ana.id, text: 'Is the graph needed?' }));
+    expectApplied(replica.run(teacher, { type: 'comment', commentId: 'comment-0003', assignmentId: 'lab-0001', studentId: ana.id, text: 'Yes, one.' }));
+    expect(submission(replica.db, ana.id, 'lab-0001', ana.id, replica.now).comments.map((c) => `${c.authorName}: ${c.text}`)).toEqual([
+      'Ana: Is the graph needed?',
+      'Ms Rivera: Yes, one.',
+    ]);
   });
 
   it('refuses a command from someone outside the class, and from a removed student', () => {

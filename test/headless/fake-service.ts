@@ -77,6 +77,7 @@ export const cannedResults: { [M in ApiMethod]: ApiResult<M> } = {
     attempts: 0,
     version: 0,
     grade: null,
+    comments: [],
   },
   gradebook: { assignments: [], rows: [] },
   exportGradebook: { csv: 'Student\r\n' },
