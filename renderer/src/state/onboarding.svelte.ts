@@ -1,0 +1,97 @@
+// The first steps on a laptop: a teacher creates a class and shows its join code; a student joins
+// with that code and watches this laptop find the class, be admitted and be registered. Also the
+// manual way in where the network blocks discovery: another laptop's address.
+import { explainError } from '../lib/errors';
+import { session } from './session.svelte';
+
+const JOIN_CODE_KEY = 'quorum.joinCode.';
+
+export class OnboardingManager {
+  /** Which form the welcome screen shows. */
+  mode = $state<'choose' | 'teach' | 'join'>('choose');
+  /** A class just created here: its join code stays on screen until the teacher continues. */
+  created = $state<{ classId: string; joinCode: string; name: string } | null>(null);
+  /** Setting up another class while already in one. */
+  addingClass = $state(false);
+  busy = $state(false);
+  problem = $state<string | null>(null);
+
+  choose(mode: 'choose' | 'teach' | 'join'): void {
+    this.mode = mode;
+    this.problem = null;
+  }
+
+  async createClass(fields: { name: string; subject: string; displayName: string }): Promise<void> {
+    await this.run(async () => {
+      const { classId, joinCode } = await session.client.methods.createClass(fields);
+      rememberJoinCode(classId, joinCode);
+      this.created = { classId, joinCode, name: fields.name };
+      await session.refreshStatus();
+      session.selectClass(classId);
+    });
+  }
+
+  async joinClass(fields: { joinCode: string; displayName: string }): Promise<void> {
+    await this.run(async () => {
+      const { classId } = await session.client.methods.joinClass(fields);
+      await session.refreshStatus();
+      session.selectClass(classId);
+      this.addingClass = false;
+      this.mode = 'choose';
+    });
+  }
+
+  /** Add another laptop by its address; resolves with a sentence when that failed, else null. */
+  async addLaptop(address: string): Promise<string | null> {
+    try {
+      await session.client.methods.addPeerAddress({ address: address.trim() });
+      return null;
+    } catch (error) {
+      return explainError(error);
+    }
+  }
+
+  /** Leave the join code screen (or the set-up of another class) for the class itself. */
+  finish(): void {
+    this.created = null;
+    this.addingClass = false;
+    this.mode = 'choose';
+  }
+
+  startAnotherClass(): void {
+    this.addingClass = true;
+    this.mode = 'choose';
+    this.problem = null;
+  }
+
+  /** The join code of a class created on this laptop, if this page's storage still has it. */
+  joinCodeOf(classId: string): string | null {
+    try {
+      return localStorage.getItem(JOIN_CODE_KEY + classId);
+    } catch {
+      return null;
+    }
+  }
+
+  private async run(action: () => Promise<void>): Promise<void> {
+    this.busy = true;
+    this.problem = null;
+    try {
+      await action();
+    } catch (error) {
+      this.problem = explainError(error);
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+function rememberJoinCode(classId: string, joinCode: string): void {
+  try {
+    localStorage.setItem(JOIN_CODE_KEY + classId, joinCode);
+  } catch {
+    // Without storage the code is shown once, as the API gives it only on creation.
+  }
+}
+
+export const onboarding = new OnboardingManager();
