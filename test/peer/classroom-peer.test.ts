@@ -65,7 +65,11 @@ describe('a class on three laptops', () => {
     await b.close();
     const pending = await a.methods.write({ classId, command: { op: 'put', key: 'offline', value: 'kept' }, waitMs: 300 });
     expect(pending.status).toBe('pending');
-    expect((await classStatus(a, classId)).outbox).toBe(1);
+    // Then three changes to one key, one after the other: they must apply in the order made.
+    for (const value of ['first', 'second', 'third']) {
+      expect((await a.methods.write({ classId, command: { op: 'put', key: 'edited', value }, waitMs: 100 })).status).toBe('pending');
+    }
+    expect((await classStatus(a, classId)).outbox).toBe(4);
     // They come back (same data directories): the write is delivered once.
     const dataDirs = dirs.slice();
     const teacherAgain = await openPeer('teacher', dataDirs[0]!);
@@ -77,6 +81,7 @@ describe('a class on three laptops', () => {
       return r?.value === 'kept' && r;
     });
     expect(read.linearizable).toBe(true);
+    expect((await teacherAgain.methods.read({ classId, key: 'edited', linearizable: true })).value).toBe('third');
   }, 40_000);
 
   it('finds the whole class from one address typed by hand (peer exchange)', async () => {

@@ -46,11 +46,20 @@ export class Router {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private retryDelayMs = 50;
   private stopped = false;
+  /**
+   * While set, writes up to this sequence number are delivered one at a time, oldest first. A
+   * person's writes made while the class was away (a draft, then turning it in) must apply in
+   * the order they were made, and concurrent retries could overtake one another. Set when a
+   * write could not be delivered (and at start, for writes left from before); newer writes go
+   * concurrently again once these are through.
+   */
+  private inOrderThrough: number | null = null;
 
   constructor(private readonly options: RouterOptions) {}
 
   /** Start delivering whatever the outbox holds from before a restart. */
   start(): void {
+    this.keepOrderOfWaiting();
     this.pump();
   }
 
@@ -98,16 +107,41 @@ export class Router {
   /** Start delivering every pending write not already on its way, oldest first. */
   private pump(): void {
     if (this.stopped) return;
+    if (this.inOrderThrough !== null) {
+      const oldest = this.options.outbox.pending().next();
+      if (oldest.done || oldest.value.seq > this.inOrderThrough) {
+        this.inOrderThrough = null;
+      } else {
+        if (this.inFlight.size === 0) this.startDelivery(oldest.value);
+        return;
+      }
+    }
     const max = this.options.maxInFlight ?? 256;
     for (const item of this.options.outbox.pending()) {
       if (this.inFlight.size >= max) break;
       if (this.inFlight.has(item.seq)) continue;
-      this.inFlight.add(item.seq);
-      void this.deliver(item).finally(() => this.inFlight.delete(item.seq));
+      this.startDelivery(item);
     }
   }
 
-  private async deliver(item: OutboxItem): Promise<void> {
+  private startDelivery(item: OutboxItem): void {
+    this.inFlight.add(item.seq);
+    void this.deliver(item).then((delivered) => {
+      this.inFlight.delete(item.seq);
+      // In order: the next waiting write goes once this one is through (a failure waits for the retry timer).
+      if (delivered && this.inOrderThrough !== null) this.pump();
+    });
+  }
+
+  /** Deliver everything waiting now in order (see `inOrderThrough`). */
+  private keepOrderOfWaiting(): void {
+    let last: number | null = null;
+    for (const item of this.options.outbox.pending()) last = item.seq;
+    if (last !== null) this.inOrderThrough = Math.max(this.inOrderThrough ?? 0, last);
+  }
+
+  /** Whether it was applied; a failure has scheduled the retry. Never rejects. */
+  private async deliver(item: OutboxItem): Promise<boolean> {
     const { group, outbox } = this.options;
     const envelope = encodeEnvelope({
       clientId: outbox.clientId,
@@ -122,8 +156,9 @@ export class Router {
       this.options.logger.debug('write not delivered yet', { seq: item.seq, reason: String(error) });
     }
     if (index === null || this.stopped) {
+      this.keepOrderOfWaiting();
       this.scheduleRetry();
-      return;
+      return false;
     }
     await group.waitApplied(index);
     // Applying it here removed it from the outbox, unless the entry was not this write's
@@ -133,6 +168,7 @@ export class Router {
     this.deliveryFor(item.seq).resolve(index);
     this.deliveries.delete(item.seq);
     this.retryDelayMs = 50;
+    return true;
   }
 
   /** One try: the index the write was applied at, or null when no leader took it. */
