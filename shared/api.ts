@@ -98,6 +98,8 @@ export interface ClassroomOverview {
   subject: string;
   /** This laptop's user; `role` is null until the class has applied their joining. */
   me: { userId: string; displayName: string; role: Role | null };
+  /** The code students join with; shown to teachers only (null for students). */
+  joinCode: string | null;
   members: MemberView[];
   assignments: AssignmentView[];
   /** This user's commands the class refused, newest first, with the reason. */

@@ -61,9 +61,10 @@ export function applyClassroomCommand(db: Database.Database, classId: string, in
     db.transaction(() => (handlers[command.type] as Handler<ClassroomCommand>)(context, command))();
   } catch (error) {
     if (!(error instanceof Rejection)) throw error;
+    const assignmentId = 'assignmentId' in command ? command.assignmentId : null;
     db.prepare(
-      'INSERT INTO rejections (author_id, command_id, type, code, reason, client_at, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ).run(authorId, signed.commandId, command.type, error.code, error.reason, signed.clientTime, now);
+      'INSERT INTO rejections (author_id, command_id, type, assignment_id, code, reason, client_at, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(authorId, signed.commandId, command.type, assignmentId, error.code, error.reason, signed.clientTime, now);
     return rejected(error.code, error.reason, signed.commandId, authorId, error.currentVersion);
   }
   return { status: 'applied', type: command.type, commandId: signed.commandId, authorId, at: now };

@@ -117,12 +117,21 @@ export function rejectionsFor(db: Database.Database, authorId: string): Rejectio
   const rows = db.prepare('SELECT * FROM rejections WHERE author_id = ? ORDER BY at DESC, command_id').all(authorId) as {
     command_id: string;
     type: string;
+    assignment_id: string | null;
     code: RejectionCode;
     reason: string;
     client_at: number;
     at: number;
   }[];
-  return rows.map((r) => ({ commandId: r.command_id, type: r.type, code: r.code, reason: r.reason, clientAt: r.client_at, at: r.at }));
+  return rows.map((r) => ({
+    commandId: r.command_id,
+    type: r.type,
+    assignmentId: r.assignment_id,
+    code: r.code,
+    reason: r.reason,
+    clientAt: r.client_at,
+    at: r.at,
+  }));
 }
 
 function submissionView(
@@ -154,6 +163,7 @@ function submissionView(
     turnedInAt: row?.turned_in_at ?? null,
     turnedInClientAt: row?.turned_in_client_at ?? null,
     attempts: row?.attempts ?? 0,
+    dueAt,
     version: row?.version ?? 0,
     grade,
     comments: [],

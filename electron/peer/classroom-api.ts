@@ -35,16 +35,17 @@ export class ClassroomApi {
     return { status: 'applied', result: this.resultOf(runtime, outcome.seq, commandId, command) };
   }
 
-  overview(runtime: ClassRuntime): ClassroomOverview {
+  overview(runtime: ClassRuntime, joinCode: string | null): ClassroomOverview {
     const db = runtime.storage.database;
     const info = db.prepare('SELECT name, subject FROM class_info WHERE id = 1').get() as ClassInfoRow | undefined;
     const me = db.prepare('SELECT display_name, role FROM members WHERE user_id = ? AND removed_at IS NULL').get(this.userId) as
       | { display_name: string; role: 'teacher' | 'student' }
       | undefined;
     const base = { classId: runtime.classId, name: info?.name ?? '', subject: info?.subject ?? '', rejections: rejectionsFor(db, this.userId) };
-    if (!me) return { ...base, me: { userId: this.userId, displayName: this.displayName, role: null }, members: [], assignments: [] };
+    if (!me) return { ...base, joinCode: null, me: { userId: this.userId, displayName: this.displayName, role: null }, members: [], assignments: [] };
     return {
       ...base,
+      joinCode: me.role === 'teacher' ? joinCode : null,
       me: { userId: this.userId, displayName: me.display_name, role: me.role },
       members: members(db, this.userId),
       assignments: assignments(db, this.userId),

@@ -107,7 +107,10 @@ export class ClassroomPeer implements PeerService {
       write: async ({ classId, command, waitMs }) => this.write(classId, command, waitMs),
       read: async ({ classId, key, linearizable }) => this.read(classId, key, linearizable === true),
       addPeerAddress: async ({ address }) => this.addressBook.add(address),
-      classroom: async ({ classId }) => this.classroom.overview(this.runtime(classId)),
+      classroom: async ({ classId }) => {
+        const entry = this.registry.get(classId);
+        return this.classroom.overview(this.runtime(classId), entry ? joinCodeFor(secretBytes(entry)) : null);
+      },
       submitCommand: async ({ classId, command, waitMs }) => this.classroom.submit(this.runtime(classId), command, clampWait(waitMs)),
       submission: async ({ classId, assignmentId, studentId }) => this.classroom.submission(this.runtime(classId), assignmentId, studentId),
       gradebook: async ({ classId }) => this.classroom.gradebook(this.runtime(classId)),

@@ -56,6 +56,8 @@ export interface SubmissionView {
   turnedInAt: number | null;
   turnedInClientAt: number | null;
   attempts: number;
+  /** This student's due date: their extension, else the assignment's. */
+  dueAt: number | null;
   version: number;
   grade: GradeView | null;
   /** The private thread, oldest first (only in a single submission's view; empty in lists). */
@@ -75,6 +77,8 @@ export interface Gradebook {
 export interface RejectionView {
   commandId: string;
   type: string;
+  /** The assignment the refused command was about, if any. */
+  assignmentId: string | null;
   code: RejectionCode;
   reason: string;
   clientAt: number;

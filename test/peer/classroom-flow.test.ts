@@ -43,7 +43,8 @@ describe('a classroom on three laptops', () => {
   it('carries an assignment from the teacher to a student and a returned grade back, each seeing only their own', async () => {
     const { teacher, ana, ben, classId } = await classroomOfThree();
     const overview = await teacher.methods.classroom({ classId });
-    expect(overview).toMatchObject({ name: 'Physics 3', me: { role: 'teacher' } });
+    expect(overview).toMatchObject({ name: 'Physics 3', me: { role: 'teacher' }, joinCode: expect.stringMatching(/^[A-Z0-9-]+$/) });
+    expect((await ana.methods.classroom({ classId })).joinCode).toBeNull();
     expect(overview.members.map((m) => m.displayName).sort()).toEqual(['Ana', 'Ben', 'Ms Rivera']);
 
     await applied(teacher, classId, lab);
@@ -79,7 +80,9 @@ describe('a classroom on three laptops', () => {
       command: { type: 'grade', assignmentId: 'lab-pendulum', studentId: anaId, baseVersion: 2, score: 0, feedback: 'ha' },
     });
     expect(attempt).toMatchObject({ status: 'applied', result: { status: 'rejected', code: 'NOT_ALLOWED' } });
-    expect((await ben.methods.classroom({ classId })).rejections).toEqual([expect.objectContaining({ type: 'grade', code: 'NOT_ALLOWED' })]);
+    expect((await ben.methods.classroom({ classId })).rejections).toEqual([
+      expect.objectContaining({ type: 'grade', code: 'NOT_ALLOWED', assignmentId: 'lab-pendulum' }),
+    ]);
     await expect(ben.methods.exportGradebook({ classId })).rejects.toMatchObject({ code: 'NOT_ALLOWED' });
 
     // The audit trail: the teacher reads who did what; Ben only his own actions.

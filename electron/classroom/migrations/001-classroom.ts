@@ -111,6 +111,7 @@ export function migrate001Classroom(db: Database.Database): void {
       author_id   TEXT NOT NULL,
       command_id  TEXT NOT NULL,
       type        TEXT NOT NULL,
+      assignment_id TEXT,
       code        TEXT NOT NULL,
       reason      TEXT NOT NULL,
       client_at   INTEGER NOT NULL,
