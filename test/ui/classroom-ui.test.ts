@@ -5,7 +5,7 @@
 // student, turned in, graded and returned; the gradebook exported; a change made while the class
 // can't be reached shown waiting, then saved. Controls are found by role and label, so the test
 // also proves they are labelled. Screenshots at 1366x768, light and dark, go to /tmp/quorum-ui/.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeadlessCluster, type NodeHandle } from '../integration/headless-cluster';
@@ -20,12 +20,16 @@ let cluster: HeadlessCluster;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 
+/** Debian's Chromium (.ci/run installs it); the test drives a real browser or fails saying why. */
+const CHROMIUM = '/usr/bin/chromium';
+
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`The UI test needs Chromium at ${CHROMIUM}: install it with "apt-get install chromium".`);
   mkdirSync(SHOTS, { recursive: true });
   ensureRendererBuilt();
   cluster = new HeadlessCluster();
   [browser] = await Promise.all([
-    chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] }),
+    chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] }),
     cluster.add('teacher-laptop'),
     cluster.add('student-laptop'),
   ]);
