@@ -2,7 +2,7 @@
 // shared HttpApiClient whose requests the agent relays into the namespace (the node's API
 // listens on the namespace's loopback, out of the root namespace's reach).
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ApiMethod, ApiParams, ApiResult, ClassStatus } from '../../shared/api';
@@ -15,6 +15,24 @@ const NODE_MAIN = join(REPO_ROOT, 'electron/headless/main.ts');
 const TRANSPORT_PORT = 7000;
 const API_PORT = 7100;
 const STDERR_LINES_KEPT = 2_000;
+/** Names of the x86-64 system calls a blocked Node process is usually found in. */
+const X64_SYSCALLS: Record<number, string> = {
+  0: 'read',
+  1: 'write',
+  7: 'poll',
+  20: 'writev',
+  72: 'fcntl',
+  74: 'fsync',
+  75: 'fdatasync',
+  202: 'futex',
+  232: 'epoll_wait',
+  281: 'epoll_pwait',
+  441: 'epoll_pwait2',
+};
+/** The calls among those whose first argument is a file descriptor. */
+const FD_SYSCALLS = new Set(['read', 'write', 'writev', 'fcntl', 'fsync', 'fdatasync']);
+/** How much longer than the agent's own timeout a relayed request may take before the test stops waiting. */
+const AGENT_GRACE_MS = 10_000;
 
 type AgentLine =
   | { type: 'ready'; pid: number; api: string; token: string; laptopId: string; address: string }
@@ -32,6 +50,8 @@ export interface LaptopOptions {
   logLevel?: string;
   /** How long to wait for the ready line. */
   startTimeoutMs?: number;
+  /** Where to append the node's stderr as it arrives, so a run that is killed still leaves it. */
+  logFile?: string;
 }
 
 export class ClassroomLaptop {
@@ -55,12 +75,18 @@ export class ClassroomLaptop {
     readonly hostIndex: number,
     readonly name: string,
     private readonly agent: ChildProcess,
+    logFile: string | undefined,
   ) {
     createInterface({ input: agent.stdout! }).on('line', (line) => this.record(line));
-    createInterface({ input: agent.stderr! }).on('line', (line) => {
-      this.stderr.push(line);
-      if (this.stderr.length > STDERR_LINES_KEPT) this.stderr.shift();
-    });
+    const log = logFile ? createWriteStream(logFile, { flags: 'a' }) : null;
+    log?.on('error', () => {}); // a log that cannot be written must not fail the test
+    createInterface({ input: agent.stderr! })
+      .on('line', (line) => {
+        this.stderr.push(line);
+        if (this.stderr.length > STDERR_LINES_KEPT) this.stderr.shift();
+        log?.write(`${line}\n`);
+      })
+      .once('close', () => log?.end());
     // Writing to an agent that just died fails with EPIPE; its 'exit' rejects what was pending.
     agent.stdin!.on('error', () => {});
     agent.once('exit', (code, signal) => {
@@ -82,7 +108,7 @@ export class ClassroomLaptop {
     const agent = lan.spawnNode(hostIndex, lanScript('node-agent.mjs'), [JSON.stringify({ cwd: REPO_ROOT, main: NODE_MAIN, args })], {
       tsx: false,
     });
-    const laptop = new ClassroomLaptop(hostIndex, options.name, agent);
+    const laptop = new ClassroomLaptop(hostIndex, options.name, agent, options.logFile);
     const timeoutMs = options.startTimeoutMs ?? 60_000;
     const ready = await new Promise<Extract<AgentLine, { type: 'ready' }>>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${options.name} not ready after ${timeoutMs} ms: ${laptop.stderr.join('\n')}`)), timeoutMs);
@@ -103,13 +129,29 @@ export class ClassroomLaptop {
     return laptop;
   }
 
-  /** A fetch that the agent performs inside the namespace. */
+  /**
+   * A fetch that the agent performs inside the namespace. The agent gives up after `timeoutMs`;
+   * should its answer never come (an agent that hangs), the request fails here a little later.
+   */
   private relay(timeoutMs: number): FetchFunction {
     return (url, init) =>
       new Promise((resolve, reject) => {
         if (this.exited()) return reject(new Error(`${this.name} is not running`));
         const id = ++this.nextRequest;
-        this.pending.set(id, { resolve, reject });
+        const timer = setTimeout(() => {
+          this.pending.delete(id);
+          reject(new Error(`${this.name}'s agent did not answer ${url} within ${timeoutMs + AGENT_GRACE_MS} ms`));
+        }, timeoutMs + AGENT_GRACE_MS);
+        this.pending.set(id, {
+          resolve: (response) => {
+            clearTimeout(timer);
+            resolve(response);
+          },
+          reject: (error) => {
+            clearTimeout(timer);
+            reject(error);
+          },
+        });
         this.agent.stdin!.write(`${JSON.stringify({ type: 'fetch', id, url, init, timeoutMs })}\n`);
       });
   }
@@ -162,6 +204,7 @@ export class ClassroomLaptop {
       const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       state = `state ${fields[0]}, ${((Number(fields[11]) + Number(fields[12])) / 100).toFixed(1)} s of CPU`;
+      if (fields[0] === 'S' || fields[0] === 'D') state += `, ${whereBlocked(this.pid)}`;
     } catch {
       // gone
     }
@@ -203,5 +246,32 @@ export class ClassroomLaptop {
     });
     this.agent.stdin!.end();
     await exited;
+  }
+}
+
+/**
+ * Where a sleeping process's main thread waits, from /proc: the system call (with the file a
+ * descriptor argument names) and the kernel function (wchan), e.g. "in write(2 → pipe:[4242]),
+ * wchan pipe_write". A Node process idle in its event loop waits in epoll_wait; anywhere else, its
+ * JavaScript cannot run until that call returns. (A main thread in futex waits for a lock: in
+ * this suite that was Node 20's JWK export deadlock, see exportRawPublicKey in identity.ts.)
+ */
+function whereBlocked(pid: number): string {
+  try {
+    const wchan = readFileSync(`/proc/${pid}/wchan`, 'utf8').trim() || '?';
+    const [number, firstArgument] = readFileSync(`/proc/${pid}/syscall`, 'utf8').trim().split(' ');
+    const call = process.arch === 'x64' ? (X64_SYSCALLS[Number(number)] ?? `syscall ${number}`) : `syscall ${number}`;
+    let argument = '';
+    if (FD_SYSCALLS.has(call) && firstArgument !== undefined) {
+      const fd = Number.parseInt(firstArgument, 16);
+      try {
+        argument = `${fd} → ${readlinkSync(`/proc/${pid}/fd/${fd}`)}`;
+      } catch {
+        argument = String(fd);
+      }
+    }
+    return `in ${call}(${argument}), wchan ${wchan}`;
+  } catch {
+    return 'not known where';
   }
 }

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lanSupport } from './lan-support';
-import { Lan, LAN_INTERFACE, listNamespaces, NAMESPACE_BASE, removeLeftovers, run } from './netns';
+import { Lan, LAN_INTERFACE, listNamespaces, NAMESPACE_BASE, neighbourTableOverflows, removeLeftovers, run } from './netns';
 
 const support = await lanSupport('LAN harness tests (test/lan/netns.test.ts)');
 
@@ -41,6 +41,13 @@ describe.runIf(support.ok)('LAN harness', () => {
     expect(rootLinks).toBe(rootLinksBefore);
   });
 
+  it('introduces every host to the others with permanent neighbour entries, which use no room in the shared ARP table', async () => {
+    const neighbours = await lan.exec(1, ['ip', 'neigh', 'show', 'dev', LAN_INTERFACE, 'nud', 'permanent']);
+    const known = neighbours.stdout.trim().split('\n').map((line) => line.split(' ')[0]);
+    expect(known.sort()).toEqual([lan.host(2).address, lan.host(3).address].sort());
+    expect(neighbourTableOverflows()).toEqual(expect.any(Number));
+  });
+
   it('runs a Node child inside a namespace', async () => {
     const child = lan.spawnNode(2, 'test/lan/print-addresses.ts');
     let out = '';
@@ -68,8 +75,12 @@ describe.runIf(support.ok)('LAN harness', () => {
   });
 
   it('re-addresses a host', async () => {
+    const before = lan.host(3).address;
     await lan.readdress(3, `10.77.${lan.run}.33`);
     expect(await ping(1, 3)).toBe(true);
+    const neighbours = (await lan.exec(1, ['ip', 'neigh', 'show', 'dev', LAN_INTERFACE, 'nud', 'permanent'])).stdout;
+    expect(neighbours).toContain(`10.77.${lan.run}.33 `);
+    expect(neighbours).not.toContain(`${before} `);
     expect((await lan.exec(3, ['ip', '-4', '-o', 'addr', 'show', LAN_INTERFACE])).stdout).toContain(`10.77.${lan.run}.33/24`);
   });
 

@@ -6,11 +6,19 @@
 //
 // Each veth pair is created directly between the switch namespace and a host namespace, so no
 // interface ever exists in the root namespace and the host's own interfaces are never involved.
+//
+// Every host knows every other host's MAC address from the start (permanent neighbour entries).
+// The kernel's ARP table is one table for all namespaces, and it holds at most gc_thresh3
+// (default 1024) learned entries machine-wide: a LAN of 31 hosts that all talk to each other
+// needs 31 × 30, and once the table is full a packet to a neighbour not yet resolved, a TCP SYN
+// included, is dropped without a word (dmesg: "neighbour: arp_cache: neighbor table overflow!").
+// Permanent entries do not count against that limit, so a large LAN cannot starve itself, the
+// other LANs of parallel runs, or the machine. ARP is not what these tests are about.
 // Names carry a per-run prefix `ql-<pid>-<random>` so parallel runs never collide; `create()`
 // first removes namespaces left by runs whose process is gone (a crashed or killed test run).
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** Every namespace this harness makes starts with this, followed by `-<pid>-`. */
@@ -211,12 +219,22 @@ export class Lan {
     await must('ip', ['-n', sw, 'link', 'set', 'br0', 'type', 'bridge', 'mcast_snooping', '0']);
     await must('ip', ['-n', sw, 'link', 'set', 'br0', 'up']);
     await Promise.all(this.hosts.map((host) => this.plugIn(host)));
+    await Promise.all(this.hosts.map((host) => this.introduceNeighbours(host)));
+  }
+
+  /** Gives `host` a permanent neighbour entry for every other host (see the top of this file). */
+  private async introduceNeighbours(host: LanHost): Promise<void> {
+    const others = this.hosts.filter((other) => other !== host);
+    if (others.length === 0) return;
+    const commands = others.map((other) => neighbourCommand('replace', other.address, macAddress(this.run, other.index)));
+    await must('ip', ['-n', host.namespace, '-batch', '-'], `${commands.join('\n')}\n`);
   }
 
   private async plugIn(host: LanHost): Promise<void> {
     const ns = host.namespace;
     await must('ip', ['netns', 'add', ns]);
-    await must('ip', ['-n', this.switchNamespace, 'link', 'add', host.switchPort, 'type', 'veth', 'peer', 'name', LAN_INTERFACE, 'netns', ns]);
+    const mac = macAddress(this.run, host.index);
+    await must('ip', ['-n', this.switchNamespace, 'link', 'add', host.switchPort, 'type', 'veth', 'peer', 'name', LAN_INTERFACE, 'address', mac, 'netns', ns]);
     await must('ip', ['-n', this.switchNamespace, 'link', 'set', host.switchPort, 'master', 'br0', 'up']);
     await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     // So that `readdress` (add the new address, delete the old) keeps the new one: without it the
@@ -282,6 +300,10 @@ export class Lan {
     if (!address.startsWith(`10.77.${this.run}.`)) throw new RangeError(`${address} is outside this LAN (10.77.${this.run}.0/24)`);
     await must('ip', ['-n', host.namespace, 'addr', 'add', `${address}/24`, 'dev', LAN_INTERFACE]);
     await must('ip', ['-n', host.namespace, 'addr', 'del', `${host.address}/24`, 'dev', LAN_INTERFACE]);
+    // The others learn the new address at once and forget the old one, which may be given to another host.
+    const commands = [neighbourCommand('replace', address, macAddress(this.run, index)), neighbourCommand('del', host.address)];
+    const others = this.hosts.filter((other) => other !== host);
+    await Promise.all(others.map((other) => must('ip', ['-n', other.namespace, '-batch', '-'], `${commands.join('\n')}\n`)));
     host.address = address;
   }
 
@@ -363,6 +385,35 @@ function killAndWait(child: ChildProcess): Promise<void> {
     });
     child.kill('SIGKILL');
   });
+}
+
+/** Host `index`'s MAC address on `run`'s LAN: locally administered, unique within the LAN. */
+function macAddress(run: number, index: number): string {
+  const hex = (byte: number) => byte.toString(16).padStart(2, '0');
+  return `02:77:00:${hex(run)}:${hex(index >> 8)}:${hex(index & 0xff)}`;
+}
+
+/** One line of `ip -batch` that sets (`replace`) or removes (`del`) the permanent neighbour entry of `address` on the LAN interface. */
+function neighbourCommand(verb: 'replace' | 'del', address: string, mac?: string): string {
+  return verb === 'replace'
+    ? `neigh replace ${address} lladdr ${mac} dev ${LAN_INTERFACE} nud permanent`
+    : `neigh del ${address} dev ${LAN_INTERFACE}`;
+}
+
+/**
+ * How often, since boot, the kernel could not add an entry to its ARP table because the table was
+ * full (the sum of `table_fulls` in /proc/net/stat/arp_cache), or null where that cannot be read.
+ * Each time, a packet was dropped; a test can compare the count before and after to tell.
+ */
+export function neighbourTableOverflows(): number | null {
+  try {
+    const [header, ...perCpu] = readFileSync('/proc/net/stat/arp_cache', 'utf8').trim().split('\n');
+    const column = header!.trim().split(/\s+/).indexOf('table_fulls');
+    if (column < 0) return null;
+    return perCpu.reduce((sum, line) => sum + parseInt(line.trim().split(/\s+/)[column]!, 16), 0);
+  } catch {
+    return null;
+  }
 }
 
 /** The path of a file in this folder, for `spawnNode`. */

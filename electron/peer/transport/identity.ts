@@ -20,6 +20,9 @@ import type { Logger } from './types';
 /** The file in the data directory that holds the private key (PKCS#8 PEM, mode 0600). */
 export const IDENTITY_FILE = 'identity.pem';
 const LAPTOP_ID_HASH_BYTES = 16;
+/** An Ed25519 or X25519 public key in SPKI DER: a fixed 12-byte prefix (algorithm and bit string header), then the key. */
+const OKP_SPKI_PREFIX_BYTES = 12;
+const OKP_PUBLIC_KEY_BYTES = 32;
 const BASE32_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 
 /** What the transport needs of an identity; the private key never leaves this object. */
@@ -64,11 +67,17 @@ export function importRawPublicKey(raw: Uint8Array, curve: 'Ed25519' | 'X25519')
   return createPublicKey({ key: { kty: 'OKP', crv: curve, x: Buffer.from(raw).toString('base64url') }, format: 'jwk' });
 }
 
-/** The raw 32 bytes of an OKP public key. */
+/**
+ * The raw 32 bytes of an OKP public key, cut from its SPKI DER encoding. Never from a JWK: Node 20
+ * exports a JWK while holding the key's lock, and when a garbage collection strikes in that moment
+ * and finalizes the keygen job that made the key, the finalizer waits for the same lock and the
+ * process hangs for good (generateKeyPairSync then export({ format: 'jwk' }) in a loop hangs
+ * within seconds). Each handshake does exactly that with its ephemeral key.
+ */
 export function exportRawPublicKey(key: KeyObject): Uint8Array {
-  const jwk = key.export({ format: 'jwk' });
-  if (typeof jwk.x !== 'string') throw new IdentityError('public key has no raw form');
-  return new Uint8Array(Buffer.from(jwk.x, 'base64url'));
+  const der = key.export({ format: 'der', type: 'spki' });
+  if (der.byteLength !== OKP_SPKI_PREFIX_BYTES + OKP_PUBLIC_KEY_BYTES) throw new IdentityError('public key has no raw form');
+  return new Uint8Array(der.subarray(OKP_SPKI_PREFIX_BYTES));
 }
 
 /** Wraps an Ed25519 private key. */
