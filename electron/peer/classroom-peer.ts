@@ -303,9 +303,10 @@ export class ClassroomPeer implements PeerService {
       const targets = known ? [known] : this.transport.connectedPeers(runtime.classId);
       for (const target of targets) {
         try {
-          const reply = decodeForwardReply(await this.transport.request(target, runtime.classId, request, 3000));
+          let reply = decodeForwardReply(await this.transport.request(target, runtime.classId, request, 3000));
           if (reply?.kind === 'notLeader' && reply.leader && reply.leader !== target) {
-            await this.transport.request(reply.leader, runtime.classId, request, 3000).catch(() => undefined);
+            // Asked the one that leads: its answer is the one that counts.
+            reply = decodeForwardReply(await this.transport.request(reply.leader, runtime.classId, request, 3000));
           }
           if (reply?.kind === 'applied') break;
           if (reply?.kind === 'error' && reply.code === 'NOT_ALLOWED') {
