@@ -201,7 +201,7 @@ function printReport(results: Results): void {
   }
   if (memoryRows) {
     console.log(`resident memory after the load: ${memoryRows.map((r) => `${r.node} ${r.rssMiB} MiB (peak ${r.peakMiB})`).join(', ')}`);
-    console.log(`  for reference, an empty Node process: ${m.runtimeBaselineMiB.node} MiB (the nodes run built, without the tsx loader: ${m.runtimeBaselineMiB.nodeWithTsx} MiB)`);
+    console.log(`  for reference, an empty Node process: ${m.runtimeBaselineMiB.node} MiB; with the tsx loader, which the built nodes do without: ${m.runtimeBaselineMiB.nodeWithTsx} MiB`);
   }
   if (idle) {
     console.log(`idle class: ${idle.laptops} laptops (${idle.voters} voters, ${idle.learners} learners), set up in ${idle.setupSeconds} s, measured over ${idle.seconds} s`);
