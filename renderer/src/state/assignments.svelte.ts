@@ -4,15 +4,8 @@ import type { AssignmentView } from '../../../shared/classroom/views';
 import { newId } from '../lib/ids';
 import { classroom, type SubmitOutcome } from './classroom.svelte';
 
-/** What the editor's form holds. */
-export interface AssignmentFields {
-  title: string;
-  instructions: string;
-  pointsPossible: number | null;
-  dueAt: number | null;
-  cutOffAt: number | null;
-  published: boolean;
-}
+/** What the editor's form holds: the assignment's own fields (materials travel apart). */
+export type AssignmentFields = Pick<AssignmentView, 'title' | 'instructions' | 'pointsPossible' | 'dueAt' | 'cutOffAt' | 'published'>;
 
 export class AssignmentManager {
   /** The open class's assignment `assignmentId`, or null. */
