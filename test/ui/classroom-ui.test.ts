@@ -207,6 +207,8 @@ describe('the classroom UI', () => {
     await teacher.getByRole('button', { name: 'People' }).click();
     await teacher.getByRole('figure', { name: 'Join code' }).waitFor(WAIT);
     await teacher.getByRole('button', { name: 'Remove Ana' }).waitFor(WAIT);
+    // When Ana's laptop was last in sync, as this laptop heard it.
+    await teacher.getByText(/Ana \(1 laptop, in sync (just now|\d+ seconds ago)\)/).waitFor(WAIT);
     await screenshot(teacher, 'teacher-people');
     await teacher.getByRole('button', { name: 'Class network' }).click();
     await expectText(teacher.getByRole('table').getByRole('row', { name: /Ana/ }), 'Yes');
