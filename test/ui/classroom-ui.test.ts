@@ -162,6 +162,15 @@ describe('the classroom UI', () => {
     await expectText(submissions.getByRole('row', { name: /Ana/ }), '8 / 10');
     await screenshot(teacher, 'teacher-grading');
 
+    // The private thread: the teacher writes, the student reads it live and answers.
+    await teacher.getByLabel('Write a private comment').fill('Well argued. Which term did you mean?');
+    await teacher.getByRole('button', { name: 'Post comment' }).click();
+    const studentThread = student.getByRole('region', { name: 'Private comments' });
+    await expectText(studentThread, 'Well argued. Which term did you mean?');
+    await student.getByLabel('Write a private comment').fill('The leader’s term.');
+    await student.getByRole('button', { name: 'Post comment' }).click();
+    await expectText(teacher.getByRole('region', { name: 'Private comments' }), 'The leader’s term.');
+
     // The student sees the returned grade, live.
     const grade = student.getByRole('region', { name: 'Your grade' });
     await expectText(grade, '8 / 10');

@@ -2,6 +2,7 @@
 // and unsubmit), or a student's as their teacher grades it. Kept live while open.
 import type { SubmissionView } from '../../../shared/classroom/views';
 import { explainError } from '../lib/errors';
+import { newId } from '../lib/ids';
 import { classroom, type SubmitOutcome } from './classroom.svelte';
 import { session } from './session.svelte';
 
@@ -84,6 +85,12 @@ export class WorkManager {
   /** Give one student their own due date (null: none), replacing the assignment's for them. */
   grantExtension(assignmentId: string, studentId: string, dueAt: number | null, label: string): Promise<SubmitOutcome> {
     return this.after(classroom.submit({ type: 'grantExtension', assignmentId, studentId, dueAt }, `Give ${label} an extension`));
+  }
+
+  // ---- the private thread (the student and the class's teachers) ------------------------
+
+  comment(assignmentId: string, studentId: string, text: string): Promise<SubmitOutcome> {
+    return this.after(classroom.submit({ type: 'comment', commentId: newId(), assignmentId, studentId, text }, 'Post a private comment'));
   }
 
   /** Re-read the open work once a change is answered, whatever the answer. */
