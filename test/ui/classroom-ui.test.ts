@@ -140,6 +140,11 @@ describe('the classroom UI', () => {
     await student.getByLabel('Your answer').fill('A majority of voters always overlaps any other majority.');
     await student.getByRole('button', { name: 'Save draft' }).click();
     await expectText(statusBar(student), 'Your work was saved.');
+    // A file attached to the work: kept by the student's laptop, handed to the class with it.
+    const measurements = Buffer.from('period_s\n1.41\n1.42\n1.40\n'.repeat(2000));
+    await student.getByLabel('Attach a file').setInputFiles({ name: 'measurements.csv', mimeType: 'text/csv', buffer: measurements });
+    await expectText(statusBar(student), '“measurements.csv” was attached.');
+    await student.getByRole('list', { name: 'Attached files' }).getByRole('button', { name: 'Download measurements.csv' }).waitFor(WAIT);
     await student.getByLabel('Your answer').fill('A majority of voters always overlaps any other majority.\nSo two leaders cannot both win a term.\nThat is why a majority is enough.');
     await student.getByRole('button', { name: 'Turn in' }).click();
     await student.getByText('Turned in. Unsubmit it to make changes.').waitFor(WAIT);
@@ -154,6 +159,12 @@ describe('the classroom UI', () => {
     await teacher.getByLabel('Show').selectOption('turnedIn');
     await submissions.getByRole('button', { name: 'Ana' }).click();
     await expectText(teacher.getByRole('document', { name: 'Ana’s answer' }), 'A majority of voters always overlaps');
+    const [attachment] = await Promise.all([
+      teacher.waitForEvent('download', WAIT),
+      teacher.getByRole('button', { name: 'Download measurements.csv' }).click(),
+    ]);
+    expect(attachment.suggestedFilename()).toBe('measurements.csv');
+    expect(readFileSync(await attachment.path()).equals(measurements)).toBe(true);
     await teacher.getByLabel('Score (out of 10)').fill('8');
     await teacher.getByLabel('Feedback').fill('Clear and correct. Say what a term is.');
     await teacher.getByRole('button', { name: 'Return to student' }).click();

@@ -1,7 +1,15 @@
-// Saving text as a file from the page: a Blob URL clicked as a download, then released.
+// Saving text or bytes as a file from the page: a Blob URL clicked as a download, then released.
 
 export function downloadText(fileName: string, text: string, type = 'text/csv;charset=utf-8'): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+  downloadBlob(fileName, new Blob([text], { type }));
+}
+
+export function downloadBytes(fileName: string, parts: Uint8Array[], type: string): void {
+  downloadBlob(fileName, new Blob(parts as BlobPart[], { type: type || 'application/octet-stream' }));
+}
+
+function downloadBlob(fileName: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;
   link.download = fileName;

@@ -1,5 +1,6 @@
 // One student's work on one assignment, open on screen: a student's own (to write, save, turn in
 // and unsubmit), or a student's as their teacher grades it. Kept live while open.
+import type { FileRef } from '../../../shared/classroom/commands';
 import type { SubmissionView } from '../../../shared/classroom/views';
 import { explainError } from '../lib/errors';
 import { newId } from '../lib/ids';
@@ -55,9 +56,10 @@ export class WorkManager {
 
   // ---- a student's own work ------------------------------------------------------------
 
-  saveDraft(assignmentId: string, title: string, text: string, baseVersion: number): Promise<SubmitOutcome> {
-    const files = this.view?.assignmentId === assignmentId ? this.view.files : [];
-    return this.after(classroom.submit({ type: 'saveDraft', assignmentId, baseVersion, text, files }, `Save your work on ${title}`));
+  /** Save the text (and the files: those already attached unless given). */
+  saveDraft(assignmentId: string, title: string, text: string, baseVersion: number, files?: FileRef[]): Promise<SubmitOutcome> {
+    const attached = files ?? (this.view?.assignmentId === assignmentId ? this.view.files : []);
+    return this.after(classroom.submit({ type: 'saveDraft', assignmentId, baseVersion, text, files: attached }, `Save your work on ${title}`));
   }
 
   turnIn(assignmentId: string, title: string): Promise<SubmitOutcome> {
