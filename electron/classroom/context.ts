@@ -45,6 +45,12 @@ export function memberOf(db: Database.Database, userId: string): MemberRow | und
   return db.prepare('SELECT * FROM members WHERE user_id = ?').get(userId) as MemberRow | undefined;
 }
 
+/** `userId` as a member of the class now (not removed), or undefined. */
+export function currentMember(db: Database.Database, userId: string): MemberRow | undefined {
+  const member = memberOf(db, userId);
+  return member && member.removed_at === null ? member : undefined;
+}
+
 export function requireTeacher(context: CommandContext): MemberRow {
   const { author } = context;
   if (!author) refuse('NOT_A_MEMBER', 'Only members of the class can do this.');

@@ -6,6 +6,7 @@ export { signCommand, verifyCommand, userIdOf } from './signing';
 export { assignments, gradebook, members, rejectionsFor, submission } from './queries';
 export { gradebookCsv } from './gradebook-csv';
 export { Rejection } from './rejection';
+export { currentMember } from './context';
 
 /** The tables holding the classroom's state: snapshotted, digested, replicated. */
 export const CLASSROOM_TABLES = [

@@ -4,7 +4,7 @@
 import type { ActivityEntry } from '../../shared/api';
 import type { ClassroomCommand } from '../../shared/classroom/commands';
 import type { Entry } from '../raft';
-import { userIdOf } from '../classroom';
+import { currentMember, userIdOf } from '../classroom';
 import type { ClassRuntime } from './class-runtime';
 import { decodeEnvelope } from './routing/envelope';
 import { unstampWrite } from './routing/leader-stamp';
@@ -13,7 +13,7 @@ const MAX_ENTRIES = 500;
 
 export function recentActivity(runtime: ClassRuntime, viewerId: string, limit = 100): ActivityEntry[] {
   const db = runtime.storage.database;
-  const role = db.prepare('SELECT role FROM members WHERE user_id = ? AND removed_at IS NULL').pluck().get(viewerId) as string | undefined;
+  const role = currentMember(db, viewerId)?.role;
   if (!role) return [];
   const names = new Map(
     (db.prepare('SELECT user_id, display_name FROM members').all() as { user_id: string; display_name: string }[]).map((m) => [m.user_id, m.display_name]),

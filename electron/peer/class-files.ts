@@ -7,7 +7,9 @@ import type { FileRef } from '../../shared/classroom/commands';
 import { LIMITS } from '../../shared/classroom/commands';
 import { BlobFetcher, BlobStore, likelyHolders, sha256Hex, type SendRequest } from './blobs';
 import { decodeHoldReply, decodeHoldRequest, encodeHoldReply, encodeHoldRequest } from './blobs/hold-protocol';
+import { currentMember } from '../classroom';
 import type { ClassRuntime } from './class-runtime';
+import { ClassroomApi } from './classroom-api';
 import { ServiceError } from './service';
 import type { Logger } from './transport/types';
 
@@ -88,7 +90,7 @@ export class ClassFiles {
       const status = runtime.group.status();
       const candidates = likelyHolders({
         voters: status.config.voters,
-        teacherLaptops: laptopsOf(runtime, teacherIds(runtime)),
+        teacherLaptops: ClassroomApi.teacherLaptops(runtime),
         ownerLaptops: laptopsOf(runtime, use.owners),
       }).filter((id) => id !== status.id);
       await new BlobFetcher({ store: this.store, request }).fetch({ sha256, size: reference.size, name: reference.name }, candidates);
@@ -196,17 +198,10 @@ function fileUse(runtime: ClassRuntime, sha256: string): FileUse {
 }
 
 function mayRead(runtime: ClassRuntime, userId: string, use: FileUse): boolean {
-  const member = runtime.storage.database.prepare('SELECT role FROM members WHERE user_id = ? AND removed_at IS NULL').pluck().get(userId) as
-    | 'teacher'
-    | 'student'
-    | undefined;
+  const member = currentMember(runtime.storage.database, userId);
   if (!member) return false;
-  if (member === 'teacher') return true;
+  if (member.role === 'teacher') return true;
   return (use.material?.published ?? false) || use.owners.includes(userId);
-}
-
-function teacherIds(runtime: ClassRuntime): string[] {
-  return runtime.storage.database.prepare("SELECT user_id FROM members WHERE role = 'teacher' AND removed_at IS NULL").pluck().all() as string[];
 }
 
 function laptopsOf(runtime: ClassRuntime, userIds: string[]): string[] {

@@ -5,6 +5,7 @@ import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { classTag } from './discovery';
 import { ServiceError } from './service';
+import { base32 } from './util/base32';
 
 export interface ClassEntry {
   classId: string;
@@ -26,19 +27,7 @@ export function newClassSecret(): Uint8Array {
 
 /** The join code for a secret: groups of four easy-to-read characters. */
 export function joinCodeFor(secret: Uint8Array): string {
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const byte of secret) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
-  return out.match(/.{1,4}/g)!.join('-');
+  return base32(secret, BASE32).match(/.{1,4}/g)!.join('-');
 }
 
 /** The secret in a join code as typed (any case, with or without dashes and spaces). */

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { ClassroomOverview, CommandOutcome } from '../../shared/api';
 import type { ClassroomCommand, ClassroomResult } from '../../shared/classroom/commands';
 import type { Gradebook, SubmissionView } from '../../shared/classroom/views';
-import { assignments, gradebook, gradebookCsv, members, Rejection, rejectionsFor, signCommand, submission } from '../classroom';
+import { assignments, currentMember, gradebook, gradebookCsv, members, Rejection, rejectionsFor, signCommand, submission } from '../classroom';
 import type { ClassRuntime } from './class-runtime';
 import { ServiceError } from './service';
 import type { Identity } from './transport';
@@ -38,9 +38,7 @@ export class ClassroomApi {
   overview(runtime: ClassRuntime, joinCode: string | null): ClassroomOverview {
     const db = runtime.storage.database;
     const info = db.prepare('SELECT name, subject FROM class_info WHERE id = 1').get() as ClassInfoRow | undefined;
-    const me = db.prepare('SELECT display_name, role FROM members WHERE user_id = ? AND removed_at IS NULL').get(this.userId) as
-      | { display_name: string; role: 'teacher' | 'student' }
-      | undefined;
+    const me = currentMember(db, this.userId);
     const base = { classId: runtime.classId, name: info?.name ?? '', subject: info?.subject ?? '', rejections: rejectionsFor(db, this.userId) };
     if (!me) return { ...base, joinCode: null, me: { userId: this.userId, displayName: this.displayName, role: null }, members: [], assignments: [] };
     return {

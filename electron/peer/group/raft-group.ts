@@ -2,7 +2,7 @@
 // the transport. This is the Ready loop of ARCHITECTURE.md: persist (one transaction), then
 // send, then apply (one transaction with the applied index), then advance; one pass handles
 // everything that arrived since the last, so under load one fsync carries many writes.
-import { RaftNode, type ConfChange, type Entry, type Message, type RandomSource, type Ready, type Status } from '../../raft';
+import { RaftNode, type ConfChange, type ConfState, type Entry, type Message, type RandomSource, type Ready, type Status } from '../../raft';
 import type { CompactionPolicy, SqliteStorage } from '../storage';
 import type { Logger } from '../transport/types';
 
@@ -199,7 +199,9 @@ export class RaftGroup<Result> {
     const { storage, send } = this.options;
     while (!this.stopped && this.node.hasReady()) {
       const ready = this.node.ready();
-      if (this.maySendBeforePersisting(ready)) {
+      // The configuration as of the entries just handed out: both the send rule and the apply need it.
+      const confState = this.node.confState();
+      if (this.maySendBeforePersisting(ready, confState)) {
         // A steady leader's appends go out while its own disk write runs (thesis §10.2.1).
         for (const message of ready.messages) send(message.to, message);
         storage.persist(ready);
@@ -211,7 +213,7 @@ export class RaftGroup<Result> {
       }
       // 3. Apply, in one transaction with the applied index.
       if (ready.snapshot) this.failProposalsThrough(ready.snapshot.meta.index);
-      const applied = storage.applyCommitted(ready.committedEntries, this.node.confState(), this.options.applyAlongside);
+      const applied = storage.applyCommitted(ready.committedEntries, confState, this.options.applyAlongside);
       this.node.advance();
       this.settle(ready.committedEntries, applied);
       for (const read of ready.readStates) this.readKnown(read.requestId, read.index);
@@ -230,12 +232,11 @@ export class RaftGroup<Result> {
    * these very messages, which this single-threaded loop reads only after `persist` returned.
    * Followers persist what they receive before answering, as always.
    */
-  private maySendBeforePersisting(ready: Ready): boolean {
+  private maySendBeforePersisting(ready: Ready, { voters, votersOutgoing }: ConfState): boolean {
     if (ready.softState || ready.snapshot || ready.messages.length === 0) return false;
     if (this.node.softState().role !== 'leader') return false;
     const persisted = this.options.storage.initialState().hardState;
     if (ready.hardState && (ready.hardState.term !== persisted.term || ready.hardState.vote !== persisted.vote)) return false;
-    const { voters, votersOutgoing } = this.node.confState();
     const needsAnother = (half: string[]) => half.length >= 2;
     return needsAnother(voters) && (votersOutgoing.length === 0 || needsAnother(votersOutgoing));
   }

@@ -16,6 +16,7 @@ import { chmod, link, mkdir, open, readFile, stat, unlink } from 'node:fs/promis
 import { join } from 'node:path';
 import { IdentityError } from './errors';
 import type { Logger } from './types';
+import { base32 } from '../util/base32';
 
 /** The file in the data directory that holds the private key (PKCS#8 PEM, mode 0600). */
 export const IDENTITY_FILE = 'identity.pem';
@@ -37,20 +38,7 @@ export interface Identity {
 
 /** Lowercase base32 (no padding) of the first 16 bytes of SHA-256 of the raw public key: 26 characters. */
 export function laptopIdFromPublicKey(rawPublicKey: Uint8Array): string {
-  const digest = createHash('sha256').update(rawPublicKey).digest().subarray(0, LAPTOP_ID_HASH_BYTES);
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const byte of digest) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32_ALPHABET[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += BASE32_ALPHABET[(value << (5 - bits)) & 31];
-  return out;
+  return base32(createHash('sha256').update(rawPublicKey).digest().subarray(0, LAPTOP_ID_HASH_BYTES), BASE32_ALPHABET);
 }
 
 /** Whether `signature` is `publicKey`'s Ed25519 signature of `data`; false for malformed keys too. */
