@@ -86,14 +86,24 @@ export class ClassFiles {
     const use = fileUse(runtime, sha256);
     const reference = referenceOf(runtime, sha256);
     if (!reference || !mayRead(runtime, userId, use)) throw new ServiceError('NOT_FOUND', 'This file is not part of anything you can open in this class.');
-    if ((await this.store.size(sha256)) === null) {
+    // Checked, not only present: a copy damaged on this disk is deleted and fetched again
+    // instead of being handed to the UI (the check hashes the file once per run of the app).
+    if ((await this.store.checkedSize(sha256)) === null) {
       const status = runtime.group.status();
       const candidates = likelyHolders({
         voters: status.config.voters,
         teacherLaptops: ClassroomApi.teacherLaptops(runtime),
         ownerLaptops: laptopsOf(runtime, use.owners),
       }).filter((id) => id !== status.id);
-      await new BlobFetcher({ store: this.store, request }).fetch({ sha256, size: reference.size, name: reference.name }, candidates);
+      const fetched = await new BlobFetcher({ store: this.store, request }).fetch({ sha256, size: reference.size, name: reference.name }, candidates);
+      if (fetched.damagedBy.length > 0) {
+        this.logger.warn('a file arrived damaged from another laptop and was fetched again', {
+          sha256,
+          damagedBy: fetched.damagedBy,
+          source: fetched.source,
+          repairedChunks: fetched.repairedChunks,
+        });
+      }
     }
     const size = (await this.store.size(sha256)) ?? 0;
     const bytes = offset >= size ? new Uint8Array(0) : await this.store.read(sha256, offset, Math.min(length, size - offset));

@@ -3,8 +3,14 @@
 // from two laptops could not tell which of them lied. An attempt that fails moves on to the next
 // laptop: one that lied (a damaged copy, a chunk of the wrong length, a reply that does not
 // decode) is not asked again; one that was only unreachable or slow may be, in a later round.
+//
+// A copy that arrived whole but does not match the hash is kept aside and repaired rather than
+// fetched again: the next laptop is asked for the hashes of its chunks (it checks its own copy
+// first), the chunks whose hashes differ are fetched again from it, and the file's hash decides
+// as before. A laptop whose chunk hashes do not lead to the right file is dropped like any liar,
+// and the damaged copy with it; the file is then pulled whole from the laptops left.
 import { RequestFailedError } from '../transport/errors';
-import { checkBlobHash } from './blob-hash';
+import { checkBlobHash, sha256Hex } from './blob-hash';
 import type { BlobStore } from './blob-store';
 import type { BlobWriter } from './blob-writer';
 import {
@@ -15,7 +21,15 @@ import {
   type SourceAttempt,
   type SourceOutcome,
 } from './errors';
-import { decodeBlobReply, encodeBlobRequest, MAX_CHUNK_BYTES, type BlobReply, type BlobRequest } from './protocol';
+import {
+  decodeBlobReply,
+  encodeBlobRequest,
+  MAX_CHUNK_BYTES,
+  MAX_CHUNK_HASHES,
+  MIN_HASHED_CHUNK_BYTES,
+  type BlobReply,
+  type BlobRequest,
+} from './protocol';
 
 /** Sends a request payload to a laptop and resolves with its answer: `Transport.request` bound to a class. */
 export type SendRequest = (laptopId: string, payload: Uint8Array, timeoutMs: number) => Promise<Uint8Array>;
@@ -46,7 +60,10 @@ export interface WantedBlob {
   name?: string;
 }
 
-/** How far a download has come; `bytesDone` starts again from 0 when another laptop takes over. */
+/**
+ * How far a download has come; `bytesDone` starts again from 0 when another laptop takes over a
+ * download, and from the bytes already sound when another laptop repairs a damaged copy.
+ */
 export interface BlobProgress {
   sha256: string;
   bytesDone: number;
@@ -65,8 +82,19 @@ export interface FetchOptions {
 export interface FetchResult {
   sha256: string;
   size: number;
-  /** The laptop that provided the blob, or null when it was already stored here. */
+  /** The laptop that provided the blob, or repaired it; null when it was already stored here. */
   source: string | null;
+  /** Laptops that sent a damaged copy during this fetch (none asked again). */
+  damagedBy: string[];
+  /** Chunks `source` sent to repair a damaged copy; 0 when it sent the whole blob. */
+  repairedChunks: number;
+}
+
+/** A copy that arrived whole but does not match its hash, kept so that only its damaged chunks are fetched again. */
+interface DamagedCopy {
+  writer: BlobWriter;
+  /** The SHA-256 of each chunk as it arrived. */
+  chunkHashes: string[];
 }
 
 /** An attempt that failed because of the laptop serving it; any other error ends the fetch. */
@@ -74,6 +102,8 @@ class SourceFailure extends Error {
   constructor(
     readonly outcome: SourceOutcome,
     readonly detail: string,
+    /** The damaged copy it sent, whole, to repair with another laptop's help. */
+    readonly damagedCopy: DamagedCopy | null = null,
   ) {
     super(detail);
   }
@@ -117,28 +147,37 @@ export class BlobFetcher {
     if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`bad blob size ${size}`);
     // The writer checks the limit too, but a file too large must fail before anyone is asked.
     if (size > this.store.maxBlobBytes) throw new BlobTooLargeError(size, this.store.maxBlobBytes, wanted.name);
-    const stored = await this.store.size(sha256);
-    if (stored !== null) return { sha256, size: stored, source: null };
+    const stored = await this.store.checkedSize(sha256); // a damaged copy here is dropped and pulled again
+    if (stored !== null) return { sha256, size: stored, source: null, damagedBy: [], repairedChunks: 0 };
     if (size === 0) {
       await this.store.put(new Uint8Array(0), sha256); // nothing to pull; put refuses a hash that is not the empty file's
-      return { sha256, size, source: null };
+      return { sha256, size, source: null, damagedBy: [], repairedChunks: 0 };
     }
     const attempts: SourceAttempt[] = [];
     const dropped = new Set<string>();
+    const damagedBy = () => attempts.filter((attempt) => attempt.outcome === 'damaged').map((attempt) => attempt.laptopId);
     const laptops = [...new Set(candidates)];
-    for (let round = 0; round < this.attemptsPerLaptop; round++) {
-      for (const laptopId of laptops) {
-        if (dropped.has(laptopId)) continue;
-        this.checkAborted(wanted, options.signal);
-        try {
-          await this.pullFrom(laptopId, wanted, options);
-          return { sha256, size, source: laptopId };
-        } catch (error) {
-          if (!(error instanceof SourceFailure)) throw error;
-          attempts.push({ laptopId, outcome: error.outcome, detail: error.detail });
-          if (error.outcome !== 'unreachable') dropped.add(laptopId);
+    let damaged: DamagedCopy | null = null;
+    try {
+      for (let round = 0; round < this.attemptsPerLaptop; round++) {
+        for (const laptopId of laptops) {
+          if (dropped.has(laptopId)) continue;
+          this.checkAborted(wanted, options.signal);
+          try {
+            const repairedChunks = damaged ? await this.repairWith(laptopId, wanted, damaged, options) : 0;
+            if (!damaged) await this.pullFrom(laptopId, wanted, options);
+            return { sha256, size, source: laptopId, damagedBy: damagedBy(), repairedChunks };
+          } catch (error) {
+            if (!(error instanceof SourceFailure)) throw error;
+            attempts.push({ laptopId, outcome: error.outcome, detail: error.detail });
+            if (error.outcome !== 'unreachable') dropped.add(laptopId);
+            if (damaged && !damaged.writer.isOpen) damaged = null; // a repair that went wrong threw it away
+            if (error.damagedCopy) damaged = error.damagedCopy;
+          }
         }
       }
+    } finally {
+      await damaged?.writer.abort(); // nothing once it was published
     }
     throw new BlobUnavailableError(sha256, attempts, wanted.name);
   }
@@ -151,15 +190,61 @@ export class BlobFetcher {
     if (answer.kind !== 'have') throw new SourceFailure('misbehaved', `answered a query with ${answer.kind}`);
     if (answer.size !== size) throw new SourceFailure('misbehaved', `claims ${answer.size} bytes, the reference says ${size}`);
     const writer = await this.store.writer(sha256, size);
+    // A damaged copy is kept only when another laptop could give chunk hashes to compare it with.
+    const repairable = this.chunkBytes >= MIN_HASHED_CHUNK_BYTES && Math.ceil(size / this.chunkBytes) <= MAX_CHUNK_HASHES;
     try {
       options.onProgress?.({ sha256, bytesDone: 0, totalBytes: size, source: laptopId });
       await this.pullChunks(laptopId, wanted, writer, options);
+      if (repairable && !(await writer.isIntact())) {
+        // Hashed again only now: a sound copy, the usual case, costs no second hash.
+        const chunkHashes = await writer.chunkHashes(this.chunkBytes);
+        throw new SourceFailure('damaged', 'sent bytes that do not match the hash', { writer, chunkHashes });
+      }
       await writer.finish();
     } catch (error) {
+      if (error instanceof SourceFailure && error.damagedCopy) throw error;
       await writer.abort();
       if (error instanceof BlobHashMismatchError) throw new SourceFailure('damaged', 'sent bytes that do not match the hash');
       throw error;
     }
+  }
+
+  /**
+   * Repairs `copy` with `laptopId`'s help: the chunks whose hashes differ from its own, fetched
+   * again from it, each checked against the hash it gave. Resolves with the number of chunks
+   * fetched once the repaired copy matches the file's hash and is stored; a SourceFailure
+   * otherwise (the copy stays for the next laptop, unless the repair has already overwritten it
+   * and it had to be thrown away).
+   */
+  private async repairWith(laptopId: string, wanted: WantedBlob, copy: DamagedCopy, options: FetchOptions): Promise<number> {
+    const { sha256, size } = wanted;
+    const answer = await this.ask(laptopId, { kind: 'hashes', sha256, chunkBytes: this.chunkBytes }, options.signal, wanted);
+    if (answer.kind === 'missing') throw new SourceFailure('missing', 'does not have a sound copy to compare with');
+    if (answer.kind !== 'hashes') throw new SourceFailure('misbehaved', `answered a request for chunk hashes with ${answer.kind}`);
+    if (answer.hashes.length !== copy.chunkHashes.length) {
+      throw new SourceFailure('misbehaved', `gave ${answer.hashes.length} chunk hashes for a file of ${copy.chunkHashes.length} chunks`);
+    }
+    const damaged = answer.hashes.flatMap((hash, index) => (hash === copy.chunkHashes[index] ? [] : [index]));
+    // Equal chunks make an equal file: a laptop vouching for every chunk of a damaged copy lied.
+    if (damaged.length === 0) throw new SourceFailure('misbehaved', 'vouched for every chunk of a damaged copy');
+    const chunkSize = (index: number) => Math.min(this.chunkBytes, size - index * this.chunkBytes);
+    let bytesDone = size - damaged.reduce((sum, index) => sum + chunkSize(index), 0);
+    options.onProgress?.({ sha256, bytesDone, totalBytes: size, source: laptopId });
+    for (const index of damaged) {
+      const bytes = await this.readChunk(laptopId, wanted, index, options.signal);
+      if (sha256Hex(bytes) !== answer.hashes[index]) throw new SourceFailure('damaged', `sent chunk ${index} not matching its own hash`);
+      await copy.writer.rewrite(index * this.chunkBytes, bytes);
+      copy.chunkHashes[index] = answer.hashes[index]!;
+      bytesDone += bytes.byteLength;
+      options.onProgress?.({ sha256, bytesDone, totalBytes: size, source: laptopId });
+    }
+    try {
+      await copy.writer.finish();
+    } catch (error) {
+      if (error instanceof BlobHashMismatchError) throw new SourceFailure('misbehaved', 'gave chunk hashes that do not make up the file');
+      throw error;
+    }
+    return damaged.length;
   }
 
   /**

@@ -1,14 +1,18 @@
-// The serving side of a blob pull: answers another laptop's query or read from the local store.
-// Meant to be called from the transport's request handler for payloads `isBlobRequest` accepts.
+// The serving side of a blob pull: answers another laptop's query, read or request for chunk
+// hashes from the local store. Meant to be called from the transport's request handler for
+// payloads `isBlobRequest` accepts. A copy is served only once the store has checked it against
+// its hash, so a copy damaged on this disk is dropped here instead of sent to the class.
 import { BlobNotFoundError } from './errors';
-import { decodeBlobRequest, encodeBlobReply, type BlobReply } from './protocol';
+import { decodeBlobRequest, encodeBlobReply, MAX_CHUNK_HASHES, type BlobReply } from './protocol';
 
 /** What serving needs of a store; `BlobStore` is one. */
 export interface BlobSource {
-  /** The blob's size in bytes, or null when it is not held here. */
-  size(sha256: string): Promise<number | null>;
+  /** The blob's size in bytes once checked against its hash, or null when it is not held here (or was damaged). */
+  checkedSize(sha256: string): Promise<number | null>;
   /** Up to `length` bytes from `offset`; throws BlobNotFoundError when the blob is not held here. */
   read(sha256: string, offset: number, length: number): Promise<Uint8Array>;
+  /** The SHA-256 of each chunk, checking the whole blob on the way; null when not held here (or damaged). */
+  chunkHashes(sha256: string, chunkBytes: number): Promise<string[] | null>;
 }
 
 export interface ServeOptions {
@@ -32,7 +36,12 @@ async function replyTo(store: BlobSource, payload: Uint8Array, options: ServeOpt
   const request = decodeBlobRequest(payload);
   if (!request) return { kind: 'refused', reason: 'malformed' };
   if (options.mayServe && !options.mayServe(request.sha256)) return { kind: 'missing' };
-  const size = await store.size(request.sha256);
+  if (request.kind === 'hashes') {
+    const hashes = await store.chunkHashes(request.sha256, request.chunkBytes);
+    if (!hashes) return { kind: 'missing' };
+    return hashes.length <= MAX_CHUNK_HASHES ? { kind: 'hashes', hashes } : { kind: 'refused', reason: 'malformed' };
+  }
+  const size = await store.checkedSize(request.sha256);
   if (size === null) return { kind: 'missing' };
   if (request.kind === 'query') return { kind: 'have', size };
   if (request.offset >= size) return { kind: 'refused', reason: 'outOfRange' };

@@ -3,6 +3,11 @@
 // huge. A blob is written to <dir>/tmp/, fsynced, then renamed into place, so a visible blob is
 // always complete; the temp folder is emptied on open, clearing what a crash left behind.
 //
+// A copy on disk can still go bad (a failing disk, a file edited by hand), so the store does not
+// trust one it has not checked since it opened: `checkedSize` hashes it once before it is read
+// or served, and deletes it if it no longer matches its name, so it is fetched again rather than
+// spread. A copy written here was checked as it arrived.
+//
 // One store per directory: opening a second one on the same folder would delete the first's
 // downloads in progress.
 import { createHash, randomBytes } from 'node:crypto';
@@ -25,6 +30,11 @@ const SHARD = /^[0-9a-f]{2}$/;
 const VERIFY_CHUNK_BYTES = 1024 * 1024;
 
 export class BlobStore {
+  /** Blobs whose bytes matched their hash since the store opened: written here, or checked. */
+  private readonly checked = new Set<string>();
+  /** Checks under way, so that many readers of one blob hash it once. */
+  private readonly checking = new Map<string, Promise<number | null>>();
+
   private constructor(
     /** The folder holding the blobs. */
     readonly directory: string,
@@ -56,6 +66,34 @@ export class BlobStore {
       if (isMissing(error)) return null;
       throw error;
     }
+  }
+
+  /**
+   * The blob's size once its bytes are known to match its hash, or null when it is not stored or
+   * was damaged (and is now deleted). The first call after the store opened reads and hashes the
+   * whole blob; later ones cost a stat.
+   */
+  async checkedSize(sha256: string): Promise<number | null> {
+    checkBlobHash(sha256);
+    if (this.checked.has(sha256)) return this.size(sha256);
+    let pending = this.checking.get(sha256);
+    if (!pending) {
+      pending = this.verify(sha256)
+        .then((sound) => (sound ? this.size(sha256) : null))
+        .finally(() => this.checking.delete(sha256));
+      this.checking.set(sha256, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * The SHA-256 of each `chunkBytes`-long chunk of the blob, in order, for a laptop repairing a
+   * damaged copy. Reads the whole blob and checks it on the way: null when it is not stored or
+   * was damaged (and is now deleted), so a damaged copy never vouches for chunks.
+   */
+  async chunkHashes(sha256: string, chunkBytes: number): Promise<string[] | null> {
+    if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) throw new RangeError(`bad chunk size ${chunkBytes}`);
+    return this.scan(sha256, chunkBytes, true);
   }
 
   /**
@@ -96,7 +134,8 @@ export class BlobStore {
     if (bytes.byteLength > this.maxBlobBytes) throw new BlobTooLargeError(bytes.byteLength, this.maxBlobBytes);
     const sha256 = sha256Hex(bytes);
     if (expectedSha256 !== undefined && expectedSha256 !== sha256) throw new BlobHashMismatchError(expectedSha256, sha256);
-    if ((await this.size(sha256)) === bytes.byteLength) return sha256;
+    // A copy not checked since the store opened may be damaged: these bytes replace it.
+    if (this.checked.has(sha256) && (await this.size(sha256)) === bytes.byteLength) return sha256;
     const writer = await this.writer(sha256, bytes.byteLength);
     await writer.append(bytes);
     await writer.finish();
@@ -114,7 +153,7 @@ export class BlobStore {
     const tempPath = join(this.directory, TEMP_FOLDER, `${randomBytes(12).toString('hex')}.part`);
     let handle: FileHandle;
     try {
-      handle = await open(tempPath, 'wx');
+      handle = await open(tempPath, 'wx+'); // readable too: a repaired copy is hashed again from the file
     } catch (error) {
       throw diskError(error);
     }
@@ -124,6 +163,7 @@ export class BlobStore {
   /** Removes the blob; false when it was not stored. */
   async delete(sha256: string): Promise<boolean> {
     const path = this.pathOf(sha256);
+    this.checked.delete(sha256);
     try {
       await rm(path);
       return true;
@@ -154,15 +194,36 @@ export class BlobStore {
    * deleted so it is fetched again rather than served. False when it is missing or was damaged.
    */
   async verify(sha256: string): Promise<boolean> {
+    return (await this.scan(sha256, VERIFY_CHUNK_BYTES, false)) !== null;
+  }
+
+  /**
+   * Reads the blob in `chunkBytes` pieces and checks it against its hash: the pieces' own hashes
+   * when `hashChunks`, else an empty list; null when it is missing or damaged (and then deleted).
+   */
+  private async scan(sha256: string, chunkBytes: number, hashChunks: boolean): Promise<string[] | null> {
+    // Checked again from now: a sound copy published while this one is read marks itself.
+    this.checked.delete(sha256);
     const size = await this.size(sha256);
-    if (size === null) return false;
-    const hash = createHash('sha256');
-    for (let offset = 0; offset < size; offset += VERIFY_CHUNK_BYTES) {
-      hash.update(await this.read(sha256, offset, VERIFY_CHUNK_BYTES));
+    if (size === null) return null;
+    const whole = createHash('sha256');
+    const hashes: string[] = [];
+    try {
+      for (let offset = 0; offset < size; offset += chunkBytes) {
+        const chunk = await this.read(sha256, offset, chunkBytes);
+        whole.update(chunk);
+        if (hashChunks) hashes.push(sha256Hex(chunk));
+      }
+    } catch (error) {
+      if (error instanceof BlobNotFoundError) return null; // deleted meanwhile
+      throw error;
     }
-    if (hash.digest('hex') === sha256) return true;
-    await this.delete(sha256);
-    return false;
+    if (whole.digest('hex') === sha256) {
+      this.checked.add(sha256);
+      return hashes;
+    }
+    if (!this.checked.has(sha256)) await this.delete(sha256);
+    return null;
   }
 
   /** Where the blob lives; the hash check is what keeps every path inside the store. */
@@ -177,6 +238,7 @@ export class BlobStore {
     if (created !== undefined) await syncDirectory(this.directory);
     try {
       await rename(tempPath, this.pathOf(sha256));
+      this.checked.add(sha256); // the writer hashed every byte on the way in
     } catch (error) {
       // Windows refuses to replace a file that is open (being served, say); the copy in place is
       // as good as ours when it is complete, since both have the same hash.

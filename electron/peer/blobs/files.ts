@@ -3,11 +3,15 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { BlobDiskFullError } from './errors';
 
-/** Writes all of `bytes` at the handle's current position (one write may take fewer bytes). */
-export async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+/**
+ * Writes all of `bytes` (one write may take fewer bytes): at the handle's current position, or
+ * at `position` without moving it.
+ */
+export async function writeAll(handle: FileHandle, bytes: Uint8Array, position?: number): Promise<void> {
   let offset = 0;
   while (offset < bytes.byteLength) {
-    const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset);
+    const at = position === undefined ? null : position + offset;
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset, at);
     offset += bytesWritten;
   }
 }

@@ -1,7 +1,9 @@
 // Pulling attachments between laptops over real WebSocket transports on 127.0.0.1, each laptop
 // with its own store on real files: a multi-chunk file arrives whole and verified, with progress;
-// a laptop with a damaged copy, one that sends chunks longer than asked, and one that stops
-// answering are each left for an honest one; a file nobody has fails with a sentence to show.
+// a damaged copy is repaired with only its damaged chunks, fetched again from an honest laptop;
+// a laptop that vouches for chunks that do not make up the file, one that sends chunks longer
+// than asked, and one that stops answering are each left for an honest one; a laptop never hands
+// out a copy damaged on its own disk; a file nobody has fails with a sentence to show.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,6 +32,7 @@ const CLASS = 'math';
 
 interface Laptop {
   node: TestNode;
+  /** Replaced to model a restart of the laptop. */
   store: BlobStore;
   /** Blob requests this laptop's handler received. */
   served: number;
@@ -54,7 +57,7 @@ async function laptops(count: number): Promise<Laptop[]> {
 function serve(laptop: Laptop, tamper?: (reply: Uint8Array) => Uint8Array | Promise<Uint8Array>): void {
   const handler: RequestHandler = async (_from, _classTag, payload) => {
     laptop.served++;
-    const reply = await answerBlobRequest(laptop.store, payload);
+    const reply = await answerBlobRequest(laptop.store, payload); // the store in use now
     return tamper ? tamper(reply) : reply;
   };
   laptop.node.transport.onRequest(handler);
@@ -100,7 +103,7 @@ describe('BlobFetcher over real transports', () => {
     const progress: BlobProgress[] = [];
     const result = await fetcherOn(student!).fetch(file, [teacher!.node.id], { onProgress: (p) => progress.push(p) });
 
-    expect(result).toEqual({ sha256: file.sha256, size: file.size, source: teacher!.node.id });
+    expect(result).toEqual({ sha256: file.sha256, size: file.size, source: teacher!.node.id, damagedBy: [], repairedChunks: 0 });
     expect((await storedBytes(student!, file.sha256)).equals(file.bytes)).toBe(true);
     // One query, then five reads.
     expect(teacher!.served).toBe(6);
@@ -131,25 +134,88 @@ describe('BlobFetcher over real transports', () => {
     expect((await storedBytes(student!, sha256)).equals(bytes)).toBe(true);
   });
 
-  it('leaves a laptop whose copy is damaged for an honest one', async () => {
+  it('repairs a damaged copy with the one damaged chunk, fetched again from an honest laptop', async () => {
     const [damaged, honest, student] = await laptops(3);
     const file = await worksheet();
-    await storeDamaged(damaged!, file.bytes);
+    await storeDamaged(damaged!, file.bytes); // byte 700 000: the third chunk
     await honest!.store.put(file.bytes);
     serve(damaged!);
     serve(honest!);
 
-    const sources: string[] = [];
-    const result = await fetcherOn(student!).fetch(file, [damaged!.node.id, honest!.node.id], {
-      onProgress: (p) => {
-        if (p.bytesDone === 0) sources.push(p.source);
-      },
-    });
+    const progress: BlobProgress[] = [];
+    const result = await fetcherOn(student!).fetch(file, [damaged!.node.id, honest!.node.id], { onProgress: (p) => progress.push(p) });
 
-    expect(result.source).toBe(honest!.node.id);
-    expect(sources).toEqual([damaged!.node.id, honest!.node.id]);
+    expect(result).toEqual({ sha256: file.sha256, size: file.size, source: honest!.node.id, damagedBy: [damaged!.node.id], repairedChunks: 1 });
     expect((await storedBytes(student!, file.sha256)).equals(file.bytes)).toBe(true);
     expect(damaged!.served).toBe(6); // the whole file, once: a laptop that sent a damaged copy is not asked again
+    expect(honest!.served).toBe(2); // its chunk hashes, then the one chunk that differed
+    expect(progress.filter((p) => p.source === honest!.node.id).map((p) => p.bytesDone)).toEqual([MiB + 3 - 256 * KiB, MiB + 3]);
+    expect(await readdir(join(student!.store.directory, 'tmp'))).toEqual([]);
+  });
+
+  it('throws a repair away when the laptop asked vouches for chunks that do not make up the file, and pulls it whole from another', async () => {
+    const [damaged, liar, honest, student] = await laptops(4);
+    const file = await worksheet();
+    await storeDamaged(damaged!, file.bytes);
+    await liar!.store.put(file.bytes);
+    await honest!.store.put(file.bytes);
+    serve(damaged!);
+    // The liar's hashes and first chunk agree with each other, but not with the file.
+    const forged = Buffer.alloc(256 * KiB, 7);
+    let chunksSent = 0;
+    serve(liar!, (reply) => {
+      const decoded = decodeBlobReply(reply);
+      if (decoded?.kind === 'hashes') return encodeBlobReply({ kind: 'hashes', hashes: [sha256Hex(forged), ...decoded.hashes.slice(1)] });
+      // Chunks differing from the damaged copy's are asked in order: 0 (forged here), then 2.
+      if (decoded?.kind === 'chunk' && chunksSent++ === 0) return encodeBlobReply({ kind: 'chunk', bytes: forged });
+      return reply;
+    });
+    serve(honest!);
+
+    const result = await fetcherOn(student!).fetch(file, [damaged!.node.id, liar!.node.id, honest!.node.id]);
+
+    expect(result).toEqual({ sha256: file.sha256, size: file.size, source: honest!.node.id, damagedBy: [damaged!.node.id], repairedChunks: 0 });
+    expect((await storedBytes(student!, file.sha256)).equals(file.bytes)).toBe(true);
+    expect(liar!.served).toBe(3); // its chunk hashes and the two chunks they said differ
+    expect(honest!.served).toBe(6); // the whole file: the repaired copy was thrown away
+    expect(await readdir(join(student!.store.directory, 'tmp'))).toEqual([]);
+  });
+
+  it('never has a laptop hand out a copy damaged on its own disk: it drops the copy and says it does not have it', async () => {
+    const [rotten, honest, student] = await laptops(3);
+    const file = await worksheet();
+    await storeDamaged(rotten!, file.bytes);
+    // As after a restart: the laptop has not checked this copy since its store opened.
+    rotten!.store = await BlobStore.open(rotten!.store.directory);
+    await honest!.store.put(file.bytes);
+    serve(rotten!);
+    serve(honest!);
+
+    const result = await fetcherOn(student!).fetch(file, [rotten!.node.id, honest!.node.id]);
+
+    expect(result).toEqual({ sha256: file.sha256, size: file.size, source: honest!.node.id, damagedBy: [], repairedChunks: 0 });
+    expect(rotten!.served).toBe(1); // the query, answered "missing"
+    expect(await rotten!.store.has(file.sha256)).toBe(false);
+    expect((await storedBytes(student!, file.sha256)).equals(file.bytes)).toBe(true);
+  });
+
+  it('asks the next laptop when the one asked to help repair has a damaged copy too, which it drops', async () => {
+    const [damaged, alsoDamaged, honest, student] = await laptops(4);
+    const file = await worksheet();
+    await storeDamaged(damaged!, file.bytes);
+    await storeDamaged(alsoDamaged!, file.bytes);
+    await honest!.store.put(file.bytes);
+    serve(damaged!);
+    serve(alsoDamaged!);
+    serve(honest!);
+
+    // Only two candidates tried before the honest one; the first sends its damaged copy.
+    const result = await fetcherOn(student!).fetch(file, [damaged!.node.id, alsoDamaged!.node.id, honest!.node.id]);
+
+    expect(result).toMatchObject({ source: honest!.node.id, damagedBy: [damaged!.node.id], repairedChunks: 1 });
+    expect(alsoDamaged!.served).toBe(1); // asked for chunk hashes, it checked its copy and found it damaged
+    expect(await alsoDamaged!.store.has(file.sha256)).toBe(false);
+    expect((await storedBytes(student!, file.sha256)).equals(file.bytes)).toBe(true);
   });
 
   it('drops a laptop that sends a chunk longer than asked', async () => {
@@ -292,7 +358,13 @@ describe('BlobFetcher over real transports', () => {
     await student!.store.put(file.bytes);
     serve(teacher!);
 
-    expect(await fetcherOn(student!).fetch(file, [teacher!.node.id])).toEqual({ sha256: file.sha256, size: file.size, source: null });
+    expect(await fetcherOn(student!).fetch(file, [teacher!.node.id])).toEqual({
+      sha256: file.sha256,
+      size: file.size,
+      source: null,
+      damagedBy: [],
+      repairedChunks: 0,
+    });
     expect(teacher!.served).toBe(0);
   });
 

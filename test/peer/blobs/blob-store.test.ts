@@ -206,6 +206,39 @@ describe('BlobStore', () => {
       expect(await readdir(join(store.directory, 'tmp'))).toEqual([]);
     });
 
+    it('repairs a damaged copy in place: the chunk written again, the hash worked out again from the file', async () => {
+      const store = await freshStore();
+      const bytes = randomBytes(3000);
+      const sha256 = sha256Hex(bytes);
+      const damaged = Buffer.from(bytes);
+      damaged[1234]! ^= 0x01;
+      const writer = await store.writer(sha256, 3000);
+      await writer.append(damaged.subarray(0, 1500));
+      await writer.append(damaged.subarray(1500));
+      expect(await writer.isIntact()).toBe(false);
+      expect(await store.has(sha256)).toBe(false);
+
+      await expect(writer.rewrite(2000, new Uint8Array(1001))).rejects.toBeInstanceOf(RangeError); // past what was written
+      await writer.rewrite(1000, bytes.subarray(1000, 1500));
+      expect(await writer.isIntact()).toBe(true);
+      await writer.finish();
+
+      expect(Buffer.from(await store.read(sha256, 0, 3000)).equals(bytes)).toBe(true);
+      expect(await readdir(join(store.directory, 'tmp'))).toEqual([]);
+    });
+
+    it('throws away a repaired copy that still does not match', async () => {
+      const store = await freshStore();
+      const bytes = randomBytes(3000);
+      const writer = await store.writer(sha256Hex(bytes), 3000);
+      await writer.append(bytes);
+      await writer.rewrite(0, Buffer.from('wrong'));
+      await expect(writer.finish()).rejects.toBeInstanceOf(BlobHashMismatchError);
+      expect(writer.isOpen).toBe(false);
+      expect(await store.list()).toEqual([]);
+      expect(await readdir(join(store.directory, 'tmp'))).toEqual([]);
+    });
+
     it('refuses more bytes than declared at once, and fewer at the end', async () => {
       const store = await freshStore();
       const bytes = randomBytes(100);
@@ -280,6 +313,52 @@ describe('BlobStore', () => {
       expect(await store.verify(sound)).toBe(true);
       expect(await store.verify(rotten)).toBe(false);
       expect(await store.list()).toEqual([sound]);
+    });
+
+    it('checks a copy it has not checked since it opened before giving its size, and deletes it when damaged', async () => {
+      const folder = await freshFolder();
+      const first = await BlobStore.open(folder);
+      const sound = await first.put(randomBytes(300_000));
+      const rotten = await first.put(randomBytes(300_000));
+      const path = join(folder, rotten.slice(0, 2), rotten);
+      const damaged = await readFile(path);
+      damaged[150_000]! ^= 0x01;
+      await writeFile(path, damaged);
+
+      // As after a restart: nothing checked yet.
+      const store = await BlobStore.open(folder);
+      expect(await store.size(rotten)).toBe(300_000); // present, as far as the folder says
+      expect(await Promise.all([store.checkedSize(rotten), store.checkedSize(rotten)])).toEqual([null, null]);
+      expect(await store.checkedSize(sound)).toBe(300_000);
+      expect(await store.list()).toEqual([sound]);
+    });
+
+    it('gives the hash of each chunk of a sound copy, and none for a damaged one, which it deletes', async () => {
+      const store = await freshStore();
+      const bytes = randomBytes(40_000);
+      const sha256 = await store.put(bytes);
+      expect(await store.chunkHashes(sha256, 16_384)).toEqual([
+        sha256Hex(bytes.subarray(0, 16_384)),
+        sha256Hex(bytes.subarray(16_384, 32_768)),
+        sha256Hex(bytes.subarray(32_768)),
+      ]);
+      expect(await store.chunkHashes(sha256Hex(Buffer.from('absent')), 16_384)).toBeNull();
+
+      const damaged = Buffer.from(bytes);
+      damaged[20_000]! ^= 0x80;
+      await writeFile(join(store.directory, sha256.slice(0, 2), sha256), damaged);
+      expect(await store.chunkHashes(sha256, 16_384)).toBeNull();
+      expect(await store.has(sha256)).toBe(false);
+    });
+
+    it('replaces a damaged copy of the same size, not checked since it opened, when the right bytes are put again', async () => {
+      const folder = await freshFolder();
+      const bytes = Buffer.from('original');
+      const sha256 = await (await BlobStore.open(folder)).put(bytes);
+      await writeFile(join(folder, sha256.slice(0, 2), sha256), 'origiNal');
+      const store = await BlobStore.open(folder);
+      await store.put(bytes);
+      expect(Buffer.from(await store.read(sha256, 0, 100)).toString()).toBe('original');
     });
 
     it('replaces a damaged copy when the right bytes are put again', async () => {

@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  BLOB_HASHES,
   BLOB_QUERY,
   BLOB_READ,
   decodeBlobReply,
@@ -15,6 +16,8 @@ import {
   encodeBlobRequest,
   isBlobRequest,
   MAX_CHUNK_BYTES,
+  MAX_CHUNK_HASHES,
+  MIN_HASHED_CHUNK_BYTES,
   type BlobReply,
   type BlobRequest,
 } from '../../../electron/peer/blobs/protocol';
@@ -32,18 +35,20 @@ const chunkLength = fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constantFrom(M
 const request: fc.Arbitrary<BlobRequest> = fc.oneof(
   sha256.map((hash) => ({ kind: 'query' as const, sha256: hash })),
   fc.record({ kind: fc.constant('read' as const), sha256, offset: wholeNumber, length: chunkLength }),
+  fc.record({ kind: fc.constant('hashes' as const), sha256, chunkBytes: fc.integer({ min: MIN_HASHED_CHUNK_BYTES, max: MAX_CHUNK_BYTES }) }),
 );
 const reply: fc.Arbitrary<BlobReply> = fc.oneof(
   fc.constant({ kind: 'missing' as const }),
   wholeNumber.map((size) => ({ kind: 'have' as const, size })),
   fc.uint8Array({ maxLength: 2048 }).map((bytes) => ({ kind: 'chunk' as const, bytes })),
   fc.constantFrom('malformed' as const, 'outOfRange' as const).map((reason) => ({ kind: 'refused' as const, reason })),
+  fc.array(sha256, { maxLength: 40 }).map((hashes) => ({ kind: 'hashes' as const, hashes })),
 );
 
 /** Bytes a hostile peer might send: anything, often starting with a tag we use. */
 const hostile = fc.oneof(
   fc.uint8Array({ maxLength: 80 }),
-  fc.tuple(fc.constantFrom(0, 1, 2, 3, BLOB_QUERY, BLOB_READ), fc.uint8Array({ maxLength: 80 })).map(([tag, rest]) => Uint8Array.of(tag, ...rest)),
+  fc.tuple(fc.constantFrom(0, 1, 2, 3, 4, BLOB_QUERY, BLOB_READ, BLOB_HASHES), fc.uint8Array({ maxLength: 80 })).map(([tag, rest]) => Uint8Array.of(tag, ...rest)),
 );
 
 describe('blob requests', () => {
@@ -53,6 +58,11 @@ describe('blob requests', () => {
     expect([query[0], read[0]]).toEqual([6, 7]);
     expect(query).toHaveLength(33);
     expect([isBlobRequest(query), isBlobRequest(read)]).toEqual([true, true]);
+    // 8 and 9 are the hold request and the join ticket.
+    const hashes = encodeBlobRequest({ kind: 'hashes', sha256: HASH, chunkBytes: MAX_CHUNK_BYTES });
+    expect(hashes[0]).toBe(10);
+    expect(isBlobRequest(hashes)).toBe(true);
+    for (const other of [8, 9]) expect(isBlobRequest(Uint8Array.of(other, 1, 2))).toBe(false);
     for (const other of [1, 2, 3, 4, 5]) expect(isBlobRequest(Uint8Array.of(other, 1, 2))).toBe(false);
     expect(isBlobRequest(new Uint8Array(0))).toBe(false);
   });
@@ -74,6 +84,8 @@ describe('blob requests', () => {
     ['a read with no length', Uint8Array.of(BLOB_READ, ...new Uint8Array(32), 5)],
     ['a read with an overlong varint', Uint8Array.of(BLOB_READ, ...new Uint8Array(32), 0x80, 0x00, 1)],
     ['a read with trailing bytes', Uint8Array.of(BLOB_READ, ...new Uint8Array(32), 0, 1, 9)],
+    ['hashes of chunks smaller than 16 KiB', Uint8Array.of(BLOB_HASHES, ...new Uint8Array(32), 0x80, 0x7f)],
+    ['hashes with no chunk size', Uint8Array.of(BLOB_HASHES, ...new Uint8Array(32))],
     ['another tag', Uint8Array.of(4)],
     ['nothing', new Uint8Array(0)],
   ])('refuses %s', (_what, bytes) => {
@@ -85,6 +97,7 @@ describe('blob requests', () => {
     expect(() => encodeBlobRequest({ kind: 'read', sha256: HASH, offset: 0, length: 0 })).toThrow(RangeError);
     expect(() => encodeBlobRequest({ kind: 'read', sha256: HASH, offset: 0, length: MAX_CHUNK_BYTES + 1 })).toThrow(RangeError);
     expect(() => encodeBlobRequest({ kind: 'read', sha256: HASH, offset: -1, length: 1 })).toThrow(RangeError);
+    expect(() => encodeBlobRequest({ kind: 'hashes', sha256: HASH, chunkBytes: MIN_HASHED_CHUNK_BYTES - 1 })).toThrow(RangeError);
   });
 
   it('decodes any bytes to null or to a request that encodes back to exactly those bytes', () => {
@@ -124,6 +137,8 @@ describe('blob replies', () => {
     ['have with a size past 2^53', Uint8Array.of(1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f)],
     ['refused for no known reason', Uint8Array.of(3, 0)],
     ['refused for reason 3', Uint8Array.of(3, 3)],
+    ['hashes of 31 bytes', Uint8Array.of(4, ...new Uint8Array(31))],
+    ['more hashes than a file may have', new Uint8Array(1 + 32 * (MAX_CHUNK_HASHES + 1)).fill(4, 0, 1)],
     ['an unknown tag', Uint8Array.of(9)],
     ['nothing', new Uint8Array(0)],
   ])('refuses %s', (_what, bytes) => {
