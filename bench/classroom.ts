@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { applyClassroomCommand, gradebook, gradebookCsv, migrate001Classroom, signCommand } from '../electron/classroom';
+import { applyClassroomCommand, CLASSROOM_MIGRATIONS, gradebook, gradebookCsv, signCommand } from '../electron/classroom';
 import { generateIdentity } from '../electron/peer/transport/identity';
 import type { ClassroomCommand, SignedCommand } from '../shared/classroom/commands';
 
@@ -25,14 +25,14 @@ try {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  migrate001Classroom(db);
+  for (const migrate of CLASSROOM_MIGRATIONS) migrate(db);
 
   const teacher = generateIdentity();
   const students = Array.from({ length: STUDENTS }, () => generateIdentity());
   let clock = START;
   const sign = (author: typeof teacher, command: ClassroomCommand) => signCommand(author, CLASS_ID, command, { clientTime: clock });
   const log: SignedCommand[] = [
-    sign(teacher, { type: 'createClass', name: 'Physics', subject: 'Year', displayName: 'Teacher', laptopId: 'laptop-teacher' }),
+    sign(teacher, { type: 'createClass', name: 'Physics', subject: 'Year', displayName: 'Teacher', laptopId: 'laptop-teacher', joinCode: 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789' }),
     ...students.map((s, i) => sign(s, { type: 'joinClass', displayName: `Student ${String(i).padStart(2, '0')}`, laptopId: `laptop-${i}` })),
   ];
   for (let a = 0; a < ASSIGNMENTS; a++) {

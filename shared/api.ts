@@ -136,8 +136,12 @@ export interface ApiMethods {
   status: { params: Record<string, never>; result: NodeStatus };
   /** Create a class taught from this laptop; `displayName` is the teacher's own name as the class shows it. */
   createClass: { params: { name: string; subject?: string; displayName?: string }; result: { classId: string; joinCode: string } };
-  /** Join a class with the code its teacher shows; `displayName` is the student's name as the class shows it. */
-  joinClass: { params: { joinCode: string; displayName?: string }; result: { classId: string } };
+  /**
+   * Join a class with the code its teacher shows; `displayName` is the student's name as the class
+   * shows it. Resolves once a laptop of the class answered (within `waitMs`, default 20 s); being
+   * admitted follows in the background, shown by `status`.
+   */
+  joinClass: { params: { joinCode: string; displayName?: string; waitMs?: number }; result: { classId: string } };
   write: { params: { classId: string; command: KeyValueWrite; waitMs?: number }; result: WriteResult };
   read: { params: { classId: string; key: string; linearizable?: boolean }; result: ReadResult };
   /** Manual fallback where multicast is blocked: "LAPTOPID@host:port". */

@@ -70,7 +70,7 @@ const noParams: Schema<Record<string, never>> = object({}, {});
 const paramsSchemas = {
   status: noParams,
   createClass: object({ name: text }, { subject: text, displayName: text }),
-  joinClass: object({ joinCode: text }, { displayName: text }),
+  joinClass: object({ joinCode: text }, { displayName: text, waitMs: count }),
   write: object({ classId: text, command: keyValueWrite }, { waitMs: count }),
   read: object({ classId: text, key: text }, { linearizable: flag }),
   addPeerAddress: object({ address: text }),

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import { signedCommand, type ClassroomCommand, type ClassroomResult, type SignedCommand } from '../../shared/classroom/commands';
 import { memberOf, type CommandContext, type Handler } from './context';
-import { addTeacher, createClass, joinClass, removeMember } from './handlers/members';
+import { addTeacher, createClass, joinClass, removeMember, setJoinCode } from './handlers/members';
 import { createAssignment, editAssignment, grantExtension } from './handlers/assignments';
 import { saveDraft, turnIn, unsubmit } from './handlers/submissions';
 import { comment, excuse, grade, returnGrade } from './handlers/grading';
@@ -14,6 +14,7 @@ import { verifyCommand } from './signing';
 
 const handlers: { [T in ClassroomCommand['type']]: Handler<Extract<ClassroomCommand, { type: T }>> } = {
   createClass,
+  setJoinCode,
   joinClass,
   addTeacher,
   removeMember,

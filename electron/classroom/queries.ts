@@ -211,3 +211,8 @@ function extensionsOf(db: Database.Database, studentId: string | null): Map<stri
 function dueWithExtension(row: AssignmentRow, extension: { due_at: number | null } | undefined): number | null {
   return extension ? extension.due_at : row.due_at;
 }
+
+/** The class's current join code (canonical form), or null when none is in use or the class is not created yet. */
+export function currentJoinCode(db: Database.Database): string | null {
+  return (db.prepare('SELECT join_code FROM class_info WHERE id = 1').pluck().get() as string | null | undefined) ?? null;
+}

@@ -8,6 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import type { KeySealer } from '../peer/secrets';
 import type { PeerService } from '../peer/service';
 import { ServiceError } from '../peer/service';
 import { startApiServer, type ApiServer } from './api-server';
@@ -25,6 +26,8 @@ export interface PeerOpenOptions {
   port: number;
   discovery: { enabled: boolean; interface?: string };
   logger: StructuredLogger;
+  /** Under the desktop app, the system's keyring (through the main process) to seal the laptop's keys with; absent for a plain node. */
+  sealer?: KeySealer;
 }
 
 export type OpenPeer = (options: PeerOpenOptions) => Promise<PeerService>;
@@ -191,6 +194,7 @@ async function runNode(run: NodeRun): Promise<number> {
       port: options.port,
       discovery: { enabled: options.discovery, ...(options.mdnsInterface ? { interface: options.mdnsInterface } : {}) },
       logger: logger.child('peer'),
+      ...(portServer ? { sealer: portServer.sealer } : {}),
     });
   } catch (error) {
     portServer?.close();
@@ -308,12 +312,29 @@ async function startUp(run: NodeRun, service: PeerService, endpoints: Endpoints)
     }
     if (options.join !== null && !run.stop.requested) {
       step = 'could not join the class';
-      const joined = await service.methods.joinClass({ joinCode: options.join });
+      const joined = await joinUntilFound(run, service, options.join);
+      if (joined === null) return 'ok';
       stdout(`quorum-node joined ${JSON.stringify({ classId: joined.classId })}\n`);
     }
     return 'ok';
   } catch (error) {
     return { what: step, error };
+  }
+}
+
+/**
+ * Look for the class until a laptop of it answers or the node is stopped: the teacher's laptop may
+ * start after this one. Null when stopped first. Any other refusal (a bad code) ends the search.
+ */
+async function joinUntilFound(run: NodeRun, service: PeerService, joinCode: string): Promise<{ classId: string } | null> {
+  for (;;) {
+    try {
+      return await service.methods.joinClass({ joinCode });
+    } catch (error) {
+      if (!(error instanceof ServiceError && error.code === 'CLASS_NOT_FOUND') || run.stop.requested) throw error;
+      run.logger.info('no laptop of the class answered yet; still looking');
+    }
+    if (run.stop.requested) return null;
   }
 }
 

@@ -13,6 +13,7 @@ import {
   type PeerToMainMessage,
 } from '../ipc/peer-port-protocol';
 import { ServiceError, type PeerService } from '../peer/service';
+import { PortKeySealer } from './port-key-sealer';
 import type { Logger } from '../peer/transport/types';
 
 /** What the server needs of Electron's `process.parentPort` (an EventEmitter in tests). */
@@ -47,6 +48,8 @@ const STOPPING_MESSAGE = 'Quorum is shutting down and takes no new requests.';
  * that arrive before `serve` are held and answered once the service is there.
  */
 export class PortServer {
+  /** The system's keyring, reached through the app's main process over this port. */
+  readonly sealer = new PortKeySealer((request) => this.post(request));
   private service: PeerService | null = null;
   private readonly held: CheckedPeerCall[] = [];
   private readonly unsubscribes: (() => void)[] = [];
@@ -85,6 +88,7 @@ export class PortServer {
     if (this.closed) return;
     this.refuseNewCalls();
     this.closed = true;
+    this.sealer.close();
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
     this.options.port.off('message', this.onMessage);
     this.options.port.off('close', this.onClose);
@@ -102,6 +106,10 @@ export class PortServer {
     const message = reading.message;
     if (message.type === 'stop') {
       this.options.onStop('asked');
+      return;
+    }
+    if (message.type === 'sealAnswer') {
+      this.sealer.receive(message);
       return;
     }
     if (this.refusing) {

@@ -8,6 +8,9 @@
 //                {type: 'event', event, payload}      one per event of ApiEvents
 //                {type: 'ready', laptopId, address}   the peer is open and answering calls
 //
+// and the peer's requests to seal its keys with the system's keyring ('seal' one way,
+// 'sealAnswer' the other: key-sealing-protocol.ts).
+//
 // Messages are structured-cloned between the processes, so what arrives has whatever shape the
 // other side gave it: each side reads every message with the reader below before acting on it.
 // Method and event names come from shared/ (derived from ApiMethods and ApiEvents), so a method
@@ -15,6 +18,7 @@
 // process, the peer process and their tests in plain Node all use it.
 import type { ApiError, ApiEventName, ApiEvents, ApiMethod, ApiParams } from '../../shared/api';
 import { checkParams, HttpErrorCode, isApiError, isApiEventName, isApiMethod } from '../../shared/http';
+import { readSealAnswer, readSealRequest, type SealAnswerMessage, type SealRequestMessage } from './key-sealing-protocol';
 
 /** main → peer: call `method`. `params` are checked by the peer, which owns the schemas' verdict. */
 export interface PeerCallMessage {
@@ -30,7 +34,7 @@ export interface PeerStopMessage {
   type: 'stop';
 }
 
-export type MainToPeerMessage = PeerCallMessage | PeerStopMessage;
+export type MainToPeerMessage = PeerCallMessage | PeerStopMessage | SealAnswerMessage;
 
 /** A call as the peer accepts it: a known method and parameters its schema accepts. */
 export type CheckedPeerCall = { [M in ApiMethod]: { type: 'call'; id: number; method: M; params: ApiParams<M> } }[ApiMethod];
@@ -50,7 +54,7 @@ export interface PeerReadyMessage {
   address: string;
 }
 
-export type PeerToMainMessage = PeerResponseMessage | PeerEventMessage | PeerReadyMessage;
+export type PeerToMainMessage = PeerResponseMessage | PeerEventMessage | PeerReadyMessage | SealRequestMessage;
 
 /**
  * The codes of failures on this path. Where the HTTP path has a word for the same failure, this is
@@ -77,7 +81,7 @@ export const PeerErrorCode = {
 
 /** What the peer makes of a message from main: something to do, or a refusal to send back. */
 export type MainMessageReading =
-  | { ok: true; message: CheckedPeerCall | PeerStopMessage }
+  | { ok: true; message: CheckedPeerCall | PeerStopMessage | SealAnswerMessage }
   | { ok: false; id: number | null; error: ApiError };
 
 /** Checks a message from main: its envelope, its method name and its parameters. Never throws. */
@@ -85,7 +89,12 @@ export function readMainMessage(value: unknown): MainMessageReading {
   if (!isRecord(value)) return refusal(null, PeerErrorCode.badMessage, 'A message to the peer must be an object.');
   if (value['type'] === 'stop') return { ok: true, message: { type: 'stop' } };
   const id = isMessageId(value['id']) ? value['id'] : null;
-  if (value['type'] !== 'call') return refusal(id, PeerErrorCode.badMessage, 'A message to the peer must be a call or a stop.');
+  if (value['type'] === 'sealAnswer') {
+    const answer = readSealAnswer(value);
+    // Refused without an id: the id is the peer's own request's, not a call main could match an answer to.
+    return typeof answer === 'string' ? refusal(null, PeerErrorCode.badMessage, `The app sent ${answer}.`) : { ok: true, message: answer };
+  }
+  if (value['type'] !== 'call') return refusal(id, PeerErrorCode.badMessage, 'A message to the peer must be a call or a stop (or a seal answer).');
   if (id === null) return refusal(null, PeerErrorCode.badMessage, 'A call must have an id: a whole number, 0 or more.');
   const method = value['method'];
   if (typeof method !== 'string' || !isApiMethod(method)) return refusal(id, PeerErrorCode.unknownMethod, 'There is no such API method.');
@@ -127,6 +136,10 @@ export function readPeerMessage(value: unknown): PeerMessageReading {
       const { laptopId, address } = value;
       if (typeof laptopId !== 'string' || typeof address !== 'string') return { ok: false, problem: 'a ready message without laptopId and address' };
       return { ok: true, message: { type: 'ready', laptopId, address } };
+    }
+    case 'seal': {
+      const request = readSealRequest(value);
+      return typeof request === 'string' ? { ok: false, problem: request } : { ok: true, message: request };
     }
     default:
       return { ok: false, problem: 'a message of no known type' };

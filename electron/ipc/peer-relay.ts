@@ -8,6 +8,7 @@ import type { ApiError, ApiMethod, ApiResponse } from '../../shared/api';
 import type { ApiEventMessage } from '../../shared/http';
 import { isApiMethod } from '../../shared/http';
 import type { Logger } from '../peer/transport/types';
+import { answerSealRequest, type Keyring } from './key-sealing-service';
 import { PeerErrorCode, readPeerMessage, type MainToPeerMessage, type PeerReadyMessage } from './peer-port-protocol';
 
 export interface PeerRelayOptions {
@@ -20,6 +21,8 @@ export interface PeerRelayOptions {
   logger: Logger;
   /** How long a call waits for its answer before its caller hears TIMEOUT. */
   timeoutMs: number;
+  /** The system's keyring, for the peer's seal requests; absent or null: they are answered that there is none. */
+  keyring?: Keyring | null;
 }
 
 interface PendingCall {
@@ -85,6 +88,13 @@ export class PeerRelay {
         return;
       case 'ready':
         this.options.onReady(message);
+        return;
+      case 'seal':
+        try {
+          this.options.post(answerSealRequest(message, this.options.keyring ?? null));
+        } catch (error) {
+          this.options.logger.warn('could not answer the peer’s seal request', { id: message.id, error });
+        }
         return;
       case 'response': {
         // The result's type is the method's; the peer answered the call with this id, and so this method.

@@ -6,6 +6,7 @@
 import type { ApiError, ApiMethod, ApiResponse } from '../../shared/api';
 import type { ApiEventMessage } from '../../shared/http';
 import type { Logger } from '../peer/transport/types';
+import type { Keyring } from './key-sealing-service';
 import { PeerRelay } from './peer-relay';
 import { PeerErrorCode, type MainToPeerMessage, type PeerReadyMessage } from './peer-port-protocol';
 
@@ -39,6 +40,8 @@ export interface PeerSupervisorOptions {
   /** Every change of state, with a sentence saying why. */
   onStateChange?(state: PeerProcessState, reason: string): void;
   logger: Logger;
+  /** The system's keyring (Electron's safeStorage), with which the peer seals its keys; absent: keys in owner-only files. */
+  keyring?: Keyring | null;
   /** How long a call may wait for its answer; default CALL_TIMEOUT_MS. */
   callTimeoutMs?: number;
   /** How long a graceful stop may take before the process is killed; default 20 s. */
@@ -150,6 +153,7 @@ export class PeerSupervisor {
       onReady: (message) => this.becomeReady(relay, message),
       logger: this.options.logger,
       timeoutMs: this.options.callTimeoutMs ?? CALL_TIMEOUT_MS,
+      keyring: this.options.keyring ?? null,
     });
     const current: RunningPeer = { process, relay, exited };
     this.current = current;

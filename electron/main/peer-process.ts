@@ -1,13 +1,15 @@
 // Starts the classroom peer in an Electron utilityProcess, running the same entry as the headless
 // node (out/main/headless.js, which serves its parent port when it has one), and relays the API
 // between it and the windows. Wiring only: the relay (ids, timeouts, checks), the restarts and the
-// graceful stop are electron/ipc/peer-supervisor.ts, tested in Node.
-import { app, BrowserWindow, ipcMain, utilityProcess, type IpcMainInvokeEvent } from 'electron';
+// graceful stop are electron/ipc/peer-supervisor.ts, tested in Node; the peer's keys are sealed with
+// safeStorage, which exists only in this process (electron/ipc/key-sealing-service.ts answers).
+import { app, BrowserWindow, ipcMain, safeStorage, utilityProcess, type IpcMainInvokeEvent } from 'electron';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { ApiMethod, ApiResponse } from '../../shared/api';
 import { HttpErrorCode } from '../../shared/http';
 import { PEER_NODE_FLAGS } from '../headless/runtime-flags';
+import type { Keyring } from '../ipc/key-sealing-service';
 import { PeerSupervisor, type PeerProcess, type PeerProcessState } from '../ipc/peer-supervisor';
 import { CALL_CHANNEL, EVENT_CHANNEL } from '../ipc/renderer-channels';
 import type { Logger } from '../peer/transport/types';
@@ -36,6 +38,7 @@ export function startPeerProcess(options: PeerProcessOptions): PeerSupervisor {
     },
     onStateChange: options.onStateChange,
     logger,
+    keyring: systemKeyring(),
   });
   ipcMain.handle(CALL_CHANNEL, (event, method: unknown, params: unknown): Promise<ApiResponse<ApiMethod>> | ApiResponse<ApiMethod> => {
     if (!options.isTrustedSender(event)) {
@@ -60,6 +63,16 @@ function forkPeer(entry: string, args: string[]): PeerProcess {
     onMessage: (listener) => child.on('message', listener),
     onExit: (listener) => child.once('exit', listener),
     kill: () => void child.kill(),
+  };
+}
+
+/** Electron's safeStorage as sealing needs it; which password store Linux chose matters (see keyringProtects). */
+function systemKeyring(): Keyring {
+  return {
+    isEncryptionAvailable: () => safeStorage.isEncryptionAvailable(),
+    ...(process.platform === 'linux' ? { getSelectedStorageBackend: () => safeStorage.getSelectedStorageBackend() } : {}),
+    encryptString: (plainText) => safeStorage.encryptString(plainText),
+    decryptString: (encrypted) => safeStorage.decryptString(Buffer.from(encrypted)),
   };
 }
 

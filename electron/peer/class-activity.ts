@@ -80,6 +80,9 @@ function summarize(who: string, command: ClassroomCommand, nameOf: (userId: stri
   switch (command.type) {
     case 'createClass':
       return `${who} created the class “${command.name}”`;
+    case 'setJoinCode':
+      // Never the code itself: the log is shown to students too.
+      return command.joinCode === null ? `${who} turned joining off` : `${who} made a new join code`;
     case 'joinClass':
       return `${command.displayName} joined the class`;
     case 'addTeacher':

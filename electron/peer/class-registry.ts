@@ -1,11 +1,9 @@
-// The classes this laptop belongs to, with their secrets, in `<dataDir>/classes.json` (readable
-// by this user only). A class is named on the network by its tag, derived from the secret.
+// The classes this laptop belongs to, with their secrets, kept as `classes.json` in the laptop's
+// secret vault (a file readable by this user only, or sealed with the system's keyring). A class
+// is named on the network by its tag, derived from the secret.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { classTag } from './discovery';
-import { ServiceError } from './service';
-import { base32 } from './util/base32';
+import type { SecretVault } from './secrets';
 
 export interface ClassEntry {
   classId: string;
@@ -18,38 +16,9 @@ export interface ClassEntry {
 
 const FILE = 'classes.json';
 const SECRET_BYTES = 20;
-const BASE32 = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'; // no I, O, 0, 1: easy to read off a projector
-
-/** A new class secret and the join code that carries it. */
+/** A new class secret: what the class's laptops prove to each other. Never shown to anyone. */
 export function newClassSecret(): Uint8Array {
   return new Uint8Array(randomBytes(SECRET_BYTES));
-}
-
-/** The join code for a secret: groups of four easy-to-read characters. */
-export function joinCodeFor(secret: Uint8Array): string {
-  return base32(secret, BASE32).match(/.{1,4}/g)!.join('-');
-}
-
-/** The secret in a join code as typed (any case, with or without dashes and spaces). */
-export function secretFromJoinCode(code: string): Uint8Array {
-  const clean = code.toUpperCase().replace(/[\s-]/g, '');
-  const expected = Math.ceil((SECRET_BYTES * 8) / 5);
-  if (clean.length !== expected || [...clean].some((c) => !BASE32.includes(c))) {
-    throw new ServiceError('BAD_JOIN_CODE', 'That join code is not right. Check it against the one your teacher shows and try again.');
-  }
-  const bytes = new Uint8Array(SECRET_BYTES);
-  let bits = 0;
-  let value = 0;
-  let at = 0;
-  for (const c of clean) {
-    value = ((value << 5) | BASE32.indexOf(c)) & 0xffff;
-    bits += 5;
-    if (bits >= 8 && at < SECRET_BYTES) {
-      bytes[at++] = (value >>> (bits - 8)) & 0xff;
-      bits -= 8;
-    }
-  }
-  return bytes;
 }
 
 export function secretBytes(entry: ClassEntry): Uint8Array {
@@ -57,12 +26,11 @@ export function secretBytes(entry: ClassEntry): Uint8Array {
 }
 
 export class ClassRegistry {
-  private readonly path: string;
   private entries: ClassEntry[];
 
-  constructor(dataDir: string) {
-    this.path = join(dataDir, FILE);
-    this.entries = existsSync(this.path) ? (JSON.parse(readFileSync(this.path, 'utf8')) as ClassEntry[]) : [];
+  constructor(private readonly vault: SecretVault) {
+    const stored = vault.read(FILE);
+    this.entries = stored ? (JSON.parse(Buffer.from(stored).toString('utf8')) as ClassEntry[]) : [];
   }
 
   all(): ClassEntry[] {
@@ -84,9 +52,6 @@ export class ClassRegistry {
   }
 
   private save(): void {
-    const temporary = `${this.path}.tmp`;
-    writeFileSync(temporary, JSON.stringify(this.entries, null, 2), { mode: 0o600 });
-    chmodSync(temporary, 0o600);
-    renameSync(temporary, this.path);
+    this.vault.replace(FILE, Buffer.from(JSON.stringify(this.entries, null, 2), 'utf8'));
   }
 }

@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import type { ClassroomOverview, CommandOutcome } from '../../shared/api';
 import type { ClassroomCommand, ClassroomResult } from '../../shared/classroom/commands';
 import type { Gradebook, SubmissionView } from '../../shared/classroom/views';
-import { assignments, currentMember, gradebook, gradebookCsv, members, Rejection, rejectionsFor, signCommand, submission } from '../classroom';
+import { assignments, currentJoinCode, currentMember, gradebook, gradebookCsv, members, Rejection, rejectionsFor, signCommand, submission } from '../classroom';
+import { displayJoinCode } from '../../shared/join-code';
 import type { ClassRuntime } from './class-runtime';
 import { ServiceError } from './service';
 import type { Identity } from './transport';
@@ -35,7 +36,7 @@ export class ClassroomApi {
     return { status: 'applied', result: this.resultOf(runtime, outcome.seq, commandId, command) };
   }
 
-  overview(runtime: ClassRuntime, joinCode: string | null): ClassroomOverview {
+  overview(runtime: ClassRuntime): ClassroomOverview {
     const db = runtime.storage.database;
     const info = db.prepare('SELECT name, subject FROM class_info WHERE id = 1').get() as ClassInfoRow | undefined;
     const me = currentMember(db, this.userId);
@@ -43,7 +44,7 @@ export class ClassroomApi {
     if (!me) return { ...base, joinCode: null, me: { userId: this.userId, displayName: this.displayName, role: null }, members: [], assignments: [] };
     return {
       ...base,
-      joinCode: me.role === 'teacher' ? joinCode : null,
+      joinCode: me.role === 'teacher' ? shownJoinCode(db) : null,
       me: { userId: this.userId, displayName: me.display_name, role: me.role },
       members: members(db, this.userId),
       assignments: assignments(db, this.userId),
@@ -111,4 +112,10 @@ function asServiceError<T>(read: () => T): T {
     if (error instanceof Rejection) throw new ServiceError(error.code, error.reason);
     throw error;
   }
+}
+
+/** The class's join code as people read it, or null when none is in use. */
+function shownJoinCode(db: import('better-sqlite3').Database): string | null {
+  const code = currentJoinCode(db);
+  return code === null ? null : displayJoinCode(code);
 }

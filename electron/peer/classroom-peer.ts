@@ -1,18 +1,23 @@
 // The classroom peer: one per laptop, many classes. It owns the laptop's identity, the
 // transport, discovery and one ClassRuntime per class, and implements the API of
 // shared/api.ts for the Electron shell and the headless node alike. It never imports Electron.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { ApiEventName, ApiEvents, ClassStatus, NodeStatus, PeerInfo, ReadResult, WriteResult } from '../../shared/api';
 import { version } from '../../package.json';
-import { ClassRegistry, joinCodeFor, newClassSecret, secretBytes, secretFromJoinCode, type ClassEntry } from './class-registry';
+import { ClassRegistry, newClassSecret, secretBytes, type ClassEntry } from './class-registry';
+import { canonicalJoinCode, displayJoinCode, newJoinCode } from '../../shared/join-code';
+import { currentJoinCode } from '../classroom';
+import { doorTagOf, encodeTicketReply, isTicketRequest, JoinDoors, knock, type Ticket } from './class-joining';
 import { ClassRuntime, DEFAULT_TIMING, type RaftTiming } from './class-runtime';
 import type { AutopilotOptions } from './autopilot';
 import { MdnsDiscovery } from './discovery';
 import { decodeForwardReply, encodeForwardRequest } from './routing/forward-protocol';
 import { encodeKeyValueCommand } from './storage';
-import { loadOrCreateIdentity, WebSocketTransport, type Logger } from './transport';
+import { IDENTITY_FILE, loadOrCreateIdentity, WebSocketTransport, type Logger } from './transport';
+import { openSecretVault, type KeySealer } from './secrets';
 import { ServiceError, type PeerService, type ServiceMethods } from './service';
 import { isPeerExchangeRequest } from './peer-exchange';
 import { LaptopAddressBook } from './laptop-addresses';
@@ -36,6 +41,8 @@ export interface ClassroomPeerOptions {
   logger: Logger;
   timing?: Partial<RaftTiming>;
   autopilot?: Partial<AutopilotOptions>;
+  /** The app's keyring (through the main process), to seal the laptop's keys with; absent or null: owner-only files. */
+  sealer?: KeySealer | null;
 }
 
 // Addresses rarely change: exchange on every new connection, and otherwise seldom, since each
@@ -44,6 +51,8 @@ const PEER_EXCHANGE_MS = 30_000;
 /** The signing key of this laptop's user (teacher or student), beside the laptop's own key. */
 const USER_KEY_FILE = 'user-key.pem';
 const JOIN_RETRY_MS = 300;
+/** How long joinClass looks for a laptop of the class before saying it found none. */
+const JOIN_WAIT_MS = 20_000;
 /** One readFile answer carries at most this much (base64 makes it a third larger). */
 const MAX_FILE_READ_BYTES = 512 * 1024;
 
@@ -61,12 +70,16 @@ export class ClassroomPeer implements PeerService {
   private statusTimer: ReturnType<typeof setInterval> | null = null;
   private exchangeTimer: ReturnType<typeof setInterval> | null = null;
   private closing: Promise<void> | null = null;
+  /** The doors (join codes) of this laptop's classes, and the one it is knocking at, if any. */
+  private readonly doors: JoinDoors;
+  private knocking: string | null = null;
 
   static async open(options: ClassroomPeerOptions): Promise<ClassroomPeer> {
     mkdirSync(join(options.dataDir, 'classes'), { recursive: true });
-    const identity = await loadOrCreateIdentity(options.dataDir, options.logger);
-    const user = await loadOrCreateIdentity(options.dataDir, options.logger, USER_KEY_FILE);
-    const registry = new ClassRegistry(options.dataDir);
+    const vault = await openSecretVault({ dataDir: options.dataDir, sealer: options.sealer ?? null, logger: options.logger });
+    const identity = await loadOrCreateIdentity(options.dataDir, options.logger, IDENTITY_FILE, vault);
+    const user = await loadOrCreateIdentity(options.dataDir, options.logger, USER_KEY_FILE, vault);
+    const registry = new ClassRegistry(vault);
     const files = new ClassFiles(await BlobStore.open(join(options.dataDir, 'blobs')), options.logger);
     const transport = new WebSocketTransport({
       identity,
@@ -94,6 +107,7 @@ export class ClassroomPeer implements PeerService {
     private readonly files: ClassFiles,
   ) {
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
+    this.doors = new JoinDoors(transport, () => this.advertise());
     this.addressBook = new LaptopAddressBook({
       dataDir: options.dataDir,
       transport,
@@ -103,14 +117,11 @@ export class ClassroomPeer implements PeerService {
     this.methods = {
       status: async () => this.status(),
       createClass: async ({ name, subject, displayName }) => this.createClass(name, subject ?? '', displayName),
-      joinClass: async ({ joinCode, displayName }) => this.joinClass(joinCode, displayName),
+      joinClass: async ({ joinCode, displayName, waitMs }) => this.joinClass(joinCode, displayName, waitMs),
       write: async ({ classId, command, waitMs }) => this.write(classId, command, waitMs),
       read: async ({ classId, key, linearizable }) => this.read(classId, key, linearizable === true),
       addPeerAddress: async ({ address }) => this.addressBook.add(address),
-      classroom: async ({ classId }) => {
-        const entry = this.registry.get(classId);
-        return this.classroom.overview(this.runtime(classId), entry ? joinCodeFor(secretBytes(entry)) : null);
-      },
+      classroom: async ({ classId }) => this.classroom.overview(this.runtime(classId)),
       submitCommand: async ({ classId, command, waitMs }) => this.classroom.submit(this.runtime(classId), command, clampWait(waitMs)),
       submission: async ({ classId, assignmentId, studentId }) => this.classroom.submission(this.runtime(classId), assignmentId, studentId),
       gradebook: async ({ classId }) => this.classroom.gradebook(this.runtime(classId)),
@@ -142,6 +153,12 @@ export class ClassroomPeer implements PeerService {
     });
     this.transport.onRequest(async (from, classTag, payload) => {
       this.lastHeard.set(from, Date.now());
+      const behindDoor = this.doors.classOf(classTag);
+      if (behindDoor !== undefined) {
+        // At a door, a laptop that proved the join code may ask for a ticket, and nothing else.
+        if (!isTicketRequest(payload)) throw new Error('only a ticket may be asked for with a join code');
+        return encodeTicketReply(this.ticketFor(behindDoor, from));
+      }
       const runtime = this.classes.get(classTag);
       if (!runtime) throw new Error('not a member of that class');
       if (isPeerExchangeRequest(payload)) return this.addressBook.answerExchange(runtime, from, payload);
@@ -152,7 +169,8 @@ export class ClassroomPeer implements PeerService {
     });
     this.transport.onPeerState((event) => {
       if (event.state !== 'disconnected') for (const tag of event.classes) this.classes.get(tag)?.nudge();
-      if (event.state === 'connected') void this.addressBook.exchange(this.classes.values(), event.laptopId);
+      // Also when a connection gains a class: a laptop that came in through a join code's door.
+      if (event.state !== 'disconnected') void this.addressBook.exchange(this.classes.values(), event.laptopId);
       this.emitStatusSoon();
     });
     for (const entry of this.registry.all()) this.openClass(entry, false);
@@ -161,7 +179,7 @@ export class ClassroomPeer implements PeerService {
       this.discovery = new MdnsDiscovery({
         laptopId: this.laptopId,
         port: this.transport.port,
-        classTags: this.classes.keys(),
+        classTags: this.advertisedTags(),
         logger: this.options.logger,
         ...(this.options.discovery.interface ? { interface: this.options.discovery.interface } : {}),
       });
@@ -207,6 +225,31 @@ export class ClassroomPeer implements PeerService {
 
   // ---- classes --------------------------------------------------------------------------
 
+  /** What discovery advertises and looks for: our classes, their doors, and the door we knock at. */
+  private advertisedTags(): string[] {
+    return [...this.classes.keys(), ...this.doors.tags(), ...(this.knocking ? [this.knocking] : [])];
+  }
+
+  private advertise(): void {
+    this.discovery?.setClassTags(this.advertisedTags());
+  }
+
+  /** Keep this class's door in step with its join code as the log has it. */
+  private syncDoor(runtime: ClassRuntime): void {
+    this.doors.sync(runtime.classId, currentJoinCode(runtime.storage.database));
+  }
+
+  /** What a laptop that proved `classId`'s join code gets: the way in, unless it was removed. */
+  private ticketFor(classId: string, from: string): { ticket: Ticket } | { refused: string } {
+    const runtime = this.classes.get(classId);
+    const entry = this.registry.get(classId);
+    if (!runtime || !entry) return { refused: 'This laptop is not part of that class any more.' };
+    const removed = ClassroomApi.removedLaptops(runtime);
+    if (removed.includes(from)) return { refused: 'This laptop was removed from the class. Ask the teacher to add you again.' };
+    if (removed.includes(this.laptopId)) return { refused: 'The laptop that answered was removed from the class; try again to reach another.' };
+    return { ticket: { classId, name: ClassroomApi.className(runtime) ?? entry.name, secret: secretBytes(entry) } };
+  }
+
   private openClass(entry: ClassEntry, bootstrap: boolean): ClassRuntime {
     const runtime: ClassRuntime = new ClassRuntime({
       classId: entry.classId,
@@ -224,12 +267,17 @@ export class ClassroomPeer implements PeerService {
       },
       logger: this.options.logger,
       onChange: () => this.emitStatusSoon(),
-      onApplied: (index) => this.emit('applied', { classId: entry.classId, index }),
+      onApplied: (index) => {
+        this.syncDoor(runtime);
+        this.emit('applied', { classId: entry.classId, index });
+      },
       onOutboxChange: (pending) => this.emit('outbox', { classId: entry.classId, pending }),
       beforeForwarding: (command, leader) => this.files.beforeDelivery(command, leader, this.requester(entry.classId)),
     });
     this.classes.set(entry.classId, runtime);
     runtime.start();
+    this.syncDoor(runtime);
+    this.advertise();
     return runtime;
   }
 
@@ -266,29 +314,50 @@ export class ClassroomPeer implements PeerService {
       throw new ServiceError('BAD_CLASS_NAME', `A class needs a name (and may have a subject) of 1 to ${LIMITS.name} characters.`);
     }
     const secret = newClassSecret();
+    const joinCode = newJoinCode(randomBytes(20));
     const entry = this.registry.add(trimmed, secret, true);
     this.transport.addClass(entry.classId, secret);
     const runtime = this.openClass(entry, true);
-    this.discovery?.setClassTags(this.classes.keys());
     // The class's own facts travel in its log, so every laptop that joins learns them.
     await this.classroom.submit(
       runtime,
-      { type: 'createClass', name: trimmed, subject: subject.trim(), displayName: personName(displayName, this.options.displayName), laptopId: this.laptopId },
+      { type: 'createClass', name: trimmed, subject: subject.trim(), displayName: personName(displayName, this.options.displayName), laptopId: this.laptopId, joinCode },
       10_000,
     );
-    return { classId: entry.classId, joinCode: joinCodeFor(secret) };
+    return { classId: entry.classId, joinCode: displayJoinCode(joinCode) };
   }
 
-  private joinClass(joinCode: string, displayName?: string): { classId: string } {
-    const secret = secretFromJoinCode(typeof joinCode === 'string' ? joinCode : '');
-    const entry = this.registry.add('', secret, false);
-    if (!this.classes.has(entry.classId)) {
-      this.transport.addClass(entry.classId, secret);
-      const runtime = this.openClass(entry, false);
-      this.discovery?.setClassTags(this.classes.keys());
-      void this.askToJoin(runtime, personName(displayName, this.options.displayName));
-    }
-    return { classId: entry.classId };
+  /**
+   * Join the class behind `joinCode`: find one of its laptops at the code's door (by discovery or
+   * an address added by hand), get the way in from it, then ask to be admitted in the background
+   * while the UI shows the progress. Resolves once the class is known here.
+   */
+  private async joinClass(joinCode: string, displayName?: string, waitMs = JOIN_WAIT_MS): Promise<{ classId: string }> {
+    const code = canonicalJoinCode(typeof joinCode === 'string' ? joinCode : '');
+    const already = code === null ? undefined : this.doors.classOf(doorTagOf(code));
+    if (already !== undefined) return { classId: already };
+    if (this.knocking) throw new ServiceError('BUSY', 'This laptop is already looking for a class. Wait until it has found it or given up.');
+    const ticket = await knock({
+      joinCode,
+      waitMs: Math.min(Math.max(0, Number.isFinite(waitMs) ? waitMs : JOIN_WAIT_MS), 120_000),
+      keyring: this.transport,
+      connectedAt: (tag) => this.transport.connectedPeers(tag),
+      request: (to, tag, payload, timeoutMs) => this.transport.request(to, tag, payload, timeoutMs),
+      onDoor: (tag) => {
+        this.knocking = tag;
+        this.advertise();
+      },
+      onTicket: (found) => {
+        const entry = this.registry.add(found.name, found.secret, false);
+        if (this.classes.has(entry.classId)) return;
+        this.transport.addClass(entry.classId, found.secret);
+        const runtime = this.openClass(entry, false);
+        void this.askToJoin(runtime, personName(displayName, this.options.displayName));
+      },
+      isClosing: () => this.closing !== null,
+      logger: this.options.logger,
+    });
+    return { classId: ticket.classId };
   }
 
   /** Ask whoever we can reach to admit this laptop, until the log says we are a member. */

@@ -2,6 +2,7 @@
 // by its author and carried in the replicated log; every laptop checks it against these schemas
 // and the rules in electron/classroom before applying it. Runs anywhere.
 import { boundedText, finiteNumber, flag, list, literal, matching, nullable, object, oneOf, tagged, wholeNumber, type Infer } from '../schema';
+import { JOIN_CODE_PATTERN, JOIN_CODE_LENGTH } from '../join-code';
 
 /** Limits that keep one command, and the class file, a sane size. */
 export const LIMITS = {
@@ -25,6 +26,7 @@ const idText = matching(/^[A-Za-z0-9_-]{8,64}$/, 'an id of 8 to 64 letters, digi
 /** A point in time: milliseconds since 1970, within this millennium. */
 const time = wholeNumber(0, 32_503_680_000_000);
 const sha256 = matching(/^[0-9a-f]{64}$/, 'a SHA-256 in hex');
+const joinCode = matching(JOIN_CODE_PATTERN, `a join code of ${JOIN_CODE_LENGTH} letters and digits`);
 
 /** A file attached to an assignment or a submission: the log carries only this, the bytes travel apart. */
 export const fileRef = object({
@@ -57,7 +59,11 @@ export const classroomCommand = tagged('type', {
     /** The teacher's own name, as the class will show it. */
     displayName: boundedText(LIMITS.name),
     laptopId: boundedText(64),
+    /** The code students join with, made on the teacher's laptop. */
+    joinCode,
   }),
+  /** A new join code, or none: nobody new can join until a teacher makes one. */
+  setJoinCode: object({ type: literal('setJoinCode'), joinCode: nullable(joinCode) }),
   /** A laptop that came in with the join code registers its user as a student. */
   joinClass: object({ type: literal('joinClass'), displayName: boundedText(LIMITS.name), laptopId: boundedText(64) }),
   addTeacher: object({ type: literal('addTeacher'), userId: boundedText(64) }),

@@ -2,7 +2,7 @@
 // stale edits, turning in and lateness, grading and what students see.
 import { describe, expect, it } from 'vitest';
 import { assignments, gradebook, gradebookCsv, rejectionsFor, signCommand, submission } from '../../electron/classroom';
-import { assignment, CLASS_ID, classWith, expectApplied, HOUR, Replica, START, user } from './support';
+import { assignment, CLASS_ID, classWith, expectApplied, HOUR, Replica, START, TEST_JOIN_CODE, user } from './support';
 
 describe('who may do what', () => {
   it('lets only teachers create assignments, grade or return; a student acts only on their own work', () => {
@@ -182,7 +182,7 @@ describe('determinism', () => {
     const teacher = user('T');
     const [ana, ben] = [user('Ana'), user('Ben')];
     const log = [
-      signCommand(teacher.identity, CLASS_ID, { type: 'createClass', name: 'Physics', subject: '', displayName: 'T', laptopId: 'laptop-t' }),
+      signCommand(teacher.identity, CLASS_ID, { type: 'createClass', name: 'Physics', subject: '', displayName: 'T', laptopId: 'laptop-t', joinCode: TEST_JOIN_CODE }),
       signCommand(ana.identity, CLASS_ID, { type: 'joinClass', displayName: 'Ana', laptopId: 'laptop-a' }),
       signCommand(ben.identity, CLASS_ID, { type: 'joinClass', displayName: 'Ben', laptopId: 'laptop-b' }),
       signCommand(teacher.identity, CLASS_ID, assignment('lab-0001')),

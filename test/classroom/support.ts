@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach } from 'vitest';
 import type { ClassroomCommand, ClassroomResult, SignedCommand } from '../../shared/classroom/commands';
-import { applyClassroomCommand, CLASSROOM_TABLES, migrate001Classroom, signCommand } from '../../electron/classroom';
+import { applyClassroomCommand, CLASSROOM_MIGRATIONS, CLASSROOM_TABLES, signCommand } from '../../electron/classroom';
 import { digestState } from '../../electron/peer/storage/digest';
 import { generateIdentity, type Identity } from '../../electron/peer/transport/identity';
 
@@ -17,6 +17,8 @@ afterEach(() => {
 
 export const CLASS_ID = 'class-physics-3';
 export const HOUR = 3_600_000;
+/** A well-formed join code (the alphabet, once). */
+export const TEST_JOIN_CODE = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 /** 1 September 2026, 08:00 UTC: the first day of term. */
 export const START = Date.UTC(2026, 8, 1, 8);
 
@@ -42,7 +44,7 @@ export class Replica {
     dirs.push(dir);
     this.db = new Database(join(dir, 'class.sqlite'));
     this.db.pragma('foreign_keys = ON');
-    migrate001Classroom(this.db);
+    for (const migrate of CLASSROOM_MIGRATIONS) migrate(this.db);
   }
 
   /** Apply a signed command, as the log hands it to every laptop, in one transaction. */
@@ -66,7 +68,7 @@ export class Replica {
 export function classWith(studentNames: string[]) {
   const replica = new Replica();
   const teacher = user('Ms Rivera');
-  expectApplied(replica.run(teacher, { type: 'createClass', name: 'Physics', subject: 'Period 3', displayName: teacher.name, laptopId: 'laptop-t' }));
+  expectApplied(replica.run(teacher, { type: 'createClass', name: 'Physics', subject: 'Period 3', displayName: teacher.name, laptopId: 'laptop-t', joinCode: TEST_JOIN_CODE }));
   const students = studentNames.map((name, i) => {
     const student = user(name);
     expectApplied(replica.run(student, { type: 'joinClass', displayName: name, laptopId: `laptop-${i}` }));

@@ -7,12 +7,13 @@ type Command<T extends ClassroomCommand['type']> = Extract<ClassroomCommand, { t
 
 export const createClass: Handler<Command<'createClass'>> = ({ db, signed, authorId, now }, command) => {
   if (db.prepare('SELECT 1 FROM class_info').get()) refuse('CONFLICT', 'This class has already been created.');
-  db.prepare('INSERT INTO class_info (id, class_id, name, subject, created_at, clock) VALUES (1, ?, ?, ?, ?, ?)').run(
+  db.prepare('INSERT INTO class_info (id, class_id, name, subject, created_at, clock, join_code) VALUES (1, ?, ?, ?, ?, ?, ?)').run(
     signed.classId,
     command.name,
     command.subject,
     now,
     now,
+    command.joinCode,
   );
   addMember(db, authorId, signed.publicKey, command.displayName, 'teacher', now);
   addLaptop(db, authorId, command.laptopId);
@@ -25,6 +26,11 @@ export const joinClass: Handler<Command<'joinClass'>> = ({ db, signed, authorId,
   // Joining again from another laptop (or after a lost answer) only adds the laptop.
   if (!existing) addMember(db, authorId, signed.publicKey, command.displayName, 'student', now);
   addLaptop(db, authorId, command.laptopId);
+};
+
+export const setJoinCode: Handler<Command<'setJoinCode'>> = (context, command) => {
+  requireTeacher(context);
+  context.db.prepare('UPDATE class_info SET join_code = ? WHERE id = 1').run(command.joinCode);
 };
 
 export const addTeacher: Handler<Command<'addTeacher'>> = (context, command) => {

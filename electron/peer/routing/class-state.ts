@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { Entry } from '../../raft';
 import type { ClassroomResult } from '../../../shared/classroom/commands';
-import { applyClassroomCommand, CLASSROOM_TABLES, migrate001Classroom } from '../../classroom';
+import { applyClassroomCommand, CLASSROOM_MIGRATIONS, CLASSROOM_TABLES } from '../../classroom';
 import { KeyValueStateMachine, type KeyValueResult, type StateMachine } from '../storage';
 import { migrate001KeyValue } from '../storage/key-value/migrations/001-key-value';
 import { applyOnce, migrateSessions, SESSION_TABLES, type SessionResult } from './sessions';
@@ -17,7 +17,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export class ClassState implements StateMachine<ClassStateResult> {
   readonly name = 'class';
-  readonly migrations = [migrate001KeyValue, migrateSessions, migrate001Classroom];
+  readonly migrations = [migrate001KeyValue, migrateSessions, ...CLASSROOM_MIGRATIONS];
   readonly tables = ['kv', ...SESSION_TABLES, ...CLASSROOM_TABLES];
   private readonly keyValue = new KeyValueStateMachine();
 

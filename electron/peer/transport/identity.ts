@@ -6,19 +6,16 @@ import {
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
-  randomBytes,
   sign,
   verify,
   type KeyObject,
 } from 'node:crypto';
-import { constants } from 'node:fs';
-import { chmod, link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
 import { IdentityError } from './errors';
 import type { Logger } from './types';
-import { base32 } from '../util/base32';
+import { FileVault, type SecretVault } from '../secrets';
+import { base32 } from '../../../shared/base32';
 
-/** The file in the data directory that holds the private key (PKCS#8 PEM, mode 0600). */
+/** The secret in the data directory's vault that holds the private key (PKCS#8 PEM): a file of mode 0600, or sealed as identity.pem.sealed. */
 export const IDENTITY_FILE = 'identity.pem';
 const LAPTOP_ID_HASH_BYTES = 16;
 /** An Ed25519 or X25519 public key in SPKI DER: a fixed 12-byte prefix (algorithm and bit string header), then the key. */
@@ -87,73 +84,30 @@ export function generateIdentity(): Identity {
 }
 
 /**
- * The laptop's identity from `dataDir`, created on first use. The key file is created with
- * mode 0600 (only the user can read it) and published atomically, so two processes starting
- * at once agree on one key and a crash never leaves half a key behind. A key file that others
- * can read is tightened to 0600 and reported. (On Windows, modes are not enforced.) The same
- * kind of key, in `fileName`, is the signing key of the laptop's user (see electron/classroom).
+ * The laptop's identity from `dataDir`, created on first use. The key is kept in `vault`: by
+ * default a file only the user can read (mode 0600; one that others can read is tightened and
+ * reported), sealed with the system's keyring when the app passes its vault. It is published
+ * atomically, so two processes starting at once agree on one key and a crash never leaves half a
+ * key behind. The same kind of key, in `fileName`, is the signing key of the laptop's user (see
+ * electron/classroom).
  */
-export async function loadOrCreateIdentity(dataDir: string, logger?: Logger, fileName = IDENTITY_FILE): Promise<Identity> {
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const path = join(dataDir, fileName);
-  const existing = await readKeyFile(path, logger);
-  if (existing) return existing;
-  const { privateKey } = generateKeyPairSync('ed25519');
-  await publishKeyFile(dataDir, path, privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
-  // Read back what is on disk: if another process won the race, its key is the one.
-  const stored = await readKeyFile(path, logger);
-  if (!stored) throw new IdentityError(`identity file ${path} vanished after it was written`);
-  return stored;
-}
-
-async function readKeyFile(path: string, logger?: Logger): Promise<Identity | null> {
-  let pem: string;
-  try {
-    pem = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new IdentityError(`cannot read identity file ${path}: ${(error as Error).message}`);
-  }
-  if (process.platform !== 'win32' && ((await stat(path)).mode & 0o077) !== 0) {
-    await chmod(path, 0o600);
-    logger?.warn('identity file was readable by others; restricted it to its owner', { path });
-  }
+export async function loadOrCreateIdentity(
+  dataDir: string,
+  logger?: Logger,
+  fileName = IDENTITY_FILE,
+  vault: SecretVault = new FileVault(dataDir, logger),
+): Promise<Identity> {
+  const stored = vault.read(fileName) ?? vault.readOrCreate(fileName, newPrivateKeyPem());
+  const pem = Buffer.from(stored).toString('utf8');
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: pem, format: 'pem' });
   } catch (error) {
-    throw new IdentityError(`identity file ${path} is not a private key: ${(error as Error).message}`);
+    throw new IdentityError(`identity file ${fileName} is not a private key: ${(error as Error).message}`);
   }
   return identityFromPrivateKey(key);
 }
 
-/** Writes a temporary file (0600, fsynced) and links it into place; a link never replaces an existing key. */
-async function publishKeyFile(dataDir: string, path: string, pem: string): Promise<void> {
-  const temporary = `${path}.${randomBytes(8).toString('hex')}.tmp`; // unique even between calls in one process
-  const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-  try {
-    await handle.writeFile(pem);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await link(temporary, path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    await unlink(temporary);
-  }
-  await syncDirectory(dataDir);
-}
-
-/** Makes the new directory entry durable, so a crash right after does not lose the identity. */
-async function syncDirectory(dataDir: string): Promise<void> {
-  if (process.platform === 'win32') return; // directories cannot be opened for fsync there
-  const handle = await open(dataDir, constants.O_RDONLY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+function newPrivateKeyPem(): Uint8Array {
+  return Buffer.from(generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 'utf8');
 }

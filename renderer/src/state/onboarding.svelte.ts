@@ -4,8 +4,6 @@
 import { explainError } from '../lib/errors';
 import { session } from './session.svelte';
 
-const JOIN_CODE_KEY = 'quorum.joinCode.';
-
 export class OnboardingManager {
   /** Which form the welcome screen shows. */
   mode = $state<'choose' | 'teach' | 'join'>('choose');
@@ -24,7 +22,6 @@ export class OnboardingManager {
   async createClass(fields: { name: string; subject: string; displayName: string }): Promise<void> {
     await this.run(async () => {
       const { classId, joinCode } = await session.client.methods.createClass(fields);
-      rememberJoinCode(classId, joinCode);
       this.created = { classId, joinCode, name: fields.name };
       await session.refreshStatus();
       session.selectClass(classId);
@@ -64,15 +61,6 @@ export class OnboardingManager {
     this.problem = null;
   }
 
-  /** The join code of a class created on this laptop, if this page's storage still has it. */
-  joinCodeOf(classId: string): string | null {
-    try {
-      return localStorage.getItem(JOIN_CODE_KEY + classId);
-    } catch {
-      return null;
-    }
-  }
-
   private async run(action: () => Promise<void>): Promise<void> {
     this.busy = true;
     this.problem = null;
@@ -83,14 +71,6 @@ export class OnboardingManager {
     } finally {
       this.busy = false;
     }
-  }
-}
-
-function rememberJoinCode(classId: string, joinCode: string): void {
-  try {
-    localStorage.setItem(JOIN_CODE_KEY + classId, joinCode);
-  } catch {
-    // Without storage the code is shown once, as the API gives it only on creation.
   }
 }
 

@@ -1,0 +1,77 @@
+// The pieces of joining by code: the doors a laptop keeps open as the class's code changes, and
+// the ticket a door hands out, which must name the class its secret belongs to.
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeTicketReply, doorSecretOf, doorTagOf, encodeTicketReply, encodeTicketRequest, isTicketRequest, JoinDoors } from '../../electron/peer/class-joining';
+import { classTag } from '../../electron/peer/discovery';
+import { canonicalJoinCode, displayJoinCode, newJoinCode } from '../../shared/join-code';
+import { propertySeed } from '../property-seed';
+
+// Replay the property below with QUORUM_FUZZ_SEED=<seed> npx vitest run test/peer/class-joining.test.ts
+const seed = propertySeed('test/peer/class-joining.test.ts');
+
+function keyring() {
+  const keys = new Map<string, Uint8Array>();
+  return { keys, addClass: (tag: string, secret: Uint8Array) => void keys.set(tag, secret), removeClass: (tag: string) => void keys.delete(tag) };
+}
+
+describe('join codes', () => {
+  it('are 32 easy-to-read characters, shown in groups of four, typed any way', () => {
+    const code = newJoinCode(randomBytes(20));
+    expect(code).toMatch(/^[A-HJ-NP-Z2-9]{32}$/);
+    expect(displayJoinCode(code)).toMatch(/^([A-HJ-NP-Z2-9]{4}-){7}[A-HJ-NP-Z2-9]{4}$/);
+    expect(canonicalJoinCode(` ${displayJoinCode(code).toLowerCase().replaceAll('-', ' ')} `)).toBe(code);
+    expect(canonicalJoinCode('ABCD-EFGH')).toBeNull();
+    expect(canonicalJoinCode(code.replace(/.$/, '0'))).toBeNull(); // 0 is not in the alphabet
+  });
+});
+
+describe('JoinDoors', () => {
+  it('opens the door of the current code, closes the old one on a new code, and all on none', () => {
+    const ring = keyring();
+    let changes = 0;
+    const doors = new JoinDoors(ring, () => changes++);
+    const first = newJoinCode(randomBytes(20));
+    const second = newJoinCode(randomBytes(20));
+    doors.sync('class-a', first);
+    expect(doors.classOf(doorTagOf(first))).toBe('class-a');
+    expect(ring.keys.get(doorTagOf(first))).toEqual(doorSecretOf(first));
+    doors.sync('class-a', first); // unchanged: nothing to do
+    expect(changes).toBe(1);
+    doors.sync('class-a', second);
+    expect(doors.classOf(doorTagOf(first))).toBeUndefined();
+    expect([...ring.keys.keys()]).toEqual([doorTagOf(second)]);
+    doors.sync('class-a', null);
+    expect(doors.tags()).toEqual([]);
+    expect(ring.keys.size).toBe(0);
+    expect(changes).toBe(3);
+  });
+});
+
+describe('tickets', () => {
+  const secret = new Uint8Array(randomBytes(20));
+  const classId = classTag(secret);
+
+  it('carry the class id, name and secret', () => {
+    const reply = decodeTicketReply(encodeTicketReply({ ticket: { classId, name: 'Chemistry', secret } }));
+    expect(reply).toEqual({ ticket: { classId, name: 'Chemistry', secret } });
+    expect(decodeTicketReply(encodeTicketReply({ refused: 'No.' }))).toEqual({ refused: 'No.' });
+    expect(isTicketRequest(encodeTicketRequest())).toBe(true);
+  });
+
+  it('are refused when the secret does not belong to the class they name', () => {
+    const other = classTag(new Uint8Array(randomBytes(20)));
+    expect(decodeTicketReply(encodeTicketReply({ ticket: { classId: other, name: 'Elsewhere', secret } }))).toBeNull();
+  });
+
+  it('decode any bytes to a reply or to null, never throwing', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        const reply = decodeTicketReply(Uint8Array.of(9, ...bytes));
+        if (reply && 'ticket' in reply) expect(classTag(reply.ticket.secret)).toBe(reply.ticket.classId);
+      }),
+      { seed, numRuns: 2000 },
+    );
+  });
+});
