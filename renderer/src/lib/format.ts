@@ -47,6 +47,19 @@ export function formatScore(score: number | null, pointsPossible: number | null)
   return pointsPossible === null ? `${score} points` : `${score} / ${pointsPossible}`;
 }
 
+/** "512 bytes", "48 KB", "3.2 MB". */
+export function formatSize(bytes: number): string {
+  if (bytes < 1000) return `${bytes} bytes`;
+  return bytes < 1_000_000 ? `${Math.round(bytes / 1000)} KB` : `${(bytes / 1_000_000).toFixed(1)} MB`;
+}
+
+const names = new Intl.ListFormat('en-GB', { style: 'long', type: 'conjunction' });
+
+/** "Ana", "Ana and Ben", "Ana, Ben and Cleo". */
+export function formatList(items: string[]): string {
+  return names.format(items);
+}
+
 /** "1 change" / "3 changes". */
 export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;

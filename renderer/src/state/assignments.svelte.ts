@@ -4,8 +4,8 @@ import type { AssignmentView } from '../../../shared/classroom/views';
 import { newId } from '../lib/ids';
 import { classroom, type SubmitOutcome } from './classroom.svelte';
 
-/** What the editor's form holds: the assignment's own fields (materials travel apart). */
-export type AssignmentFields = Pick<AssignmentView, 'title' | 'instructions' | 'pointsPossible' | 'dueAt' | 'cutOffAt' | 'published'>;
+/** What the editor's form holds: the assignment's own fields, its materials' references among them (their bytes travel apart). */
+export type AssignmentFields = Pick<AssignmentView, 'title' | 'instructions' | 'pointsPossible' | 'dueAt' | 'cutOffAt' | 'published' | 'materials'>;
 
 export class AssignmentManager {
   /** The open class's assignment `assignmentId`, or null. */
@@ -28,14 +28,14 @@ export class AssignmentManager {
   /** Create a new assignment; resolves with its id and what became of it. */
   async create(fields: AssignmentFields): Promise<{ assignmentId: string; outcome: SubmitOutcome }> {
     const assignmentId = newId();
-    const outcome = await classroom.submit({ type: 'createAssignment', assignmentId, ...fields, materials: [] }, `Create “${fields.title}”`);
+    const outcome = await classroom.submit({ type: 'createAssignment', assignmentId, ...fields }, `Create “${fields.title}”`);
     return { assignmentId, outcome };
   }
 
   /** Save an edit made from version `baseVersion` of `existing`. */
   edit(existing: AssignmentView, fields: AssignmentFields, baseVersion: number): Promise<SubmitOutcome> {
     return classroom.submit(
-      { type: 'editAssignment', assignmentId: existing.assignmentId, baseVersion, ...fields, materials: existing.materials },
+      { type: 'editAssignment', assignmentId: existing.assignmentId, baseVersion, ...fields },
       `Edit “${fields.title}”`,
     );
   }

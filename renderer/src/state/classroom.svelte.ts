@@ -106,6 +106,11 @@ export class ClassroomManager {
     return this.submit({ type: 'removeMember', userId: member.userId }, `Remove ${member.displayName}`);
   }
 
+  /** Make a member a teacher of the class (a teacher's action): they then see everyone's work and grades. */
+  addTeacher(member: MemberView): Promise<SubmitOutcome> {
+    return this.submit({ type: 'addTeacher', userId: member.userId }, `Make ${member.displayName} a teacher`);
+  }
+
   /** The name of the member using `laptopId`, or null. */
   ownerOfLaptop(laptopId: string): string | null {
     return this.current?.members.find((m) => m.laptops.includes(laptopId))?.displayName ?? null;

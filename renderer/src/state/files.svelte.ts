@@ -9,6 +9,8 @@ import { session } from './session.svelte';
 
 /** Bytes per request: well under the API's 1 MiB body once in base64. */
 const PART_BYTES = 384 * 1024;
+/** The limits are in binary megabytes: 50 of them, not 52.4 decimal ones. */
+const MEBIBYTE = 1024 * 1024;
 
 export class FileManager {
   /** An upload under way: its name and how far it got (0 to 1), for a progress bar. */
@@ -17,7 +19,7 @@ export class FileManager {
   /** Keep `file` on this laptop; its reference goes into a command. Throws a sentence on failure. */
   async upload(file: File): Promise<FileRef> {
     if (file.size > LIMITS.fileBytes) {
-      throw new Error(`“${file.name}” is ${(file.size / 1_000_000).toFixed(1)} MB; attachments can be at most ${LIMITS.fileBytes / 1_000_000} MB.`);
+      throw new Error(`“${file.name}” is ${(file.size / MEBIBYTE).toFixed(1)} MB; files can be at most ${LIMITS.fileBytes / MEBIBYTE} MB.`);
     }
     const methods = session.client.methods;
     this.uploading = { name: file.name, done: 0 };

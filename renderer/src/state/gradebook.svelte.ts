@@ -50,6 +50,15 @@ export class GradebookManager {
     return this.cellsFor(assignmentId).find((entry) => entry.student.userId === studentId)?.cell ?? null;
   }
 
+  /**
+   * The assignment's own due date, which the gradebook carries even for a student with an
+   * extension (their assignment view carries their own); undefined while not known.
+   */
+  assignmentDue(assignmentId: string): number | null | undefined {
+    const column = this.current?.assignments.find((a) => a.assignmentId === assignmentId);
+    return column === undefined ? undefined : column.dueAt;
+  }
+
   /** Save the gradebook as a CSV file; resolves with a sentence on failure, null on success. */
   async exportCsv(className: string): Promise<string | null> {
     const classId = session.selectedClassId;
