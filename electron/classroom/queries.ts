@@ -105,8 +105,10 @@ export function gradebook(db: Database.Database, viewerId: string, now: number):
       student: { userId: s.user_id, displayName: s.display_name },
       cells: assignmentRows.map((a) => {
         const k = key(a.assignment_id, s.user_id);
-        const view = submissionView(viewer.role, a.assignment_id, s.user_id, submissions.get(k), grades.get(k), dueWithExtension(a, extensions.get(k)), now);
-        return { status: view.status, score: view.grade?.score ?? null };
+        const extension = extensions.get(k);
+        const dueAt = dueWithExtension(a, extension);
+        const view = submissionView(viewer.role, a.assignment_id, s.user_id, submissions.get(k), grades.get(k), dueAt, now);
+        return { status: view.status, score: view.grade?.score ?? null, dueAt, extended: extension !== undefined };
       }),
     })),
   };

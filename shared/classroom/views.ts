@@ -67,6 +67,10 @@ export interface SubmissionView {
 export interface GradebookCell {
   status: SubmissionStatus;
   score: number | null;
+  /** This student's due date: their extension, else the assignment's. */
+  dueAt: number | null;
+  /** Whether the teacher gave this student their own due date (even one equal to the assignment's). */
+  extended: boolean;
 }
 
 export interface Gradebook {

@@ -133,6 +133,14 @@ describe('turning in', () => {
     expect(submission(replica.db, teacher.id, 'lab-0001', ana.id, replica.now).status).toBe('turnedIn');
     expect(submission(replica.db, teacher.id, 'lab-0001', ben.id, replica.now).status).toBe('late');
     expect(assignments(replica.db, ana.id)[0]!.dueAt).toBe(START + 24 * HOUR);
+    // The gradebook carries each student's own date beside the assignment's.
+    const book = gradebook(replica.db, teacher.id, replica.now);
+    expect(book.assignments[0]!.dueAt).toBe(START + 2 * HOUR);
+    expect(book.rows.map((row) => [row.student.displayName, row.cells[0]!.dueAt, row.cells[0]!.extended])).toEqual([
+      ['Ana', START + 24 * HOUR, true],
+      ['Ben', START + 2 * HOUR, false],
+    ]);
+    expect(gradebook(replica.db, ana.id, replica.now).rows[0]!.cells[0]).toMatchObject({ dueAt: START + 24 * HOUR, extended: true });
   });
 });
 

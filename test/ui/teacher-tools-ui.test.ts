@@ -191,4 +191,31 @@ describe('a teacher’s tools', () => {
     await expectText(ben.getByRole('region', { name: /Teachers/ }), 'Mr Okafor');
     await shot(ben, 'new-teacher');
   }, 120_000);
+
+  it('makes a new join code, which replaces the old one, and turns joining off and on again', async () => {
+    await teacher.getByRole('navigation', { name: 'Class' }).getByRole('button', { name: 'People' }).click();
+    const codeFigure = teacher.getByRole('figure', { name: 'Join code' });
+    const shown = async () => (await codeFigure.locator('.line').allTextContents()).join('-');
+    await codeFigure.waitFor(WAIT);
+    const before = await shown();
+    await teacher.getByRole('button', { name: 'Make a new code' }).click();
+    await expectText(teacher.getByRole('group', { name: /The code shown now will stop working/ }), 'Everyone already in the class stays in.');
+    await shot(teacher, 'new-code-confirm');
+    await teacher.getByRole('button', { name: 'Yes, make a new code' }).click();
+    await expect.poll(shown, WAIT).not.toBe(before);
+    const after = await shown();
+    expect(after).toMatch(/^[A-Z2-9]{4}(-[A-Z2-9]{4}){7}$/);
+    // The class itself has the new code: the one a new laptop would have to show.
+    const [status] = (await teacherNode.api.methods.status({})).classes;
+    expect((await teacherNode.api.methods.classroom({ classId: status!.classId })).joinCode).toBe(after);
+
+    await teacher.getByRole('button', { name: 'Turn joining off' }).click();
+    await teacher.getByRole('button', { name: 'Yes, turn joining off' }).click();
+    await expectText(teacher.getByRole('region', { name: 'Let students join' }), 'Joining is off: nobody new can join this class.');
+    expect(await codeFigure.count()).toBe(0);
+    await shot(teacher, 'joining-off');
+    await teacher.getByRole('button', { name: 'Make a join code' }).click();
+    await codeFigure.waitFor(WAIT);
+    expect(await shown()).not.toBe(after);
+  }, 60_000);
 });
