@@ -5,8 +5,8 @@
 // a laptop of the class connects, and asks to be admitted. A teacher makes a new code or takes it
 // away by a command in the class's log; each laptop then closes the old door. Laptops already in
 // the class never need the code again, so a new code leaves them alone.
-//   ticket request: [9]      reply: [9][JSON {classId, name, secret (base64url)} | {refused}]
-import { hkdfSync } from 'node:crypto';
+//   ticket request: [9]      reply: [9][JSON {classId, name, secret (base64url), token} | {refused}]
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { canonicalJoinCode } from '../../shared/join-code';
 import { classTag } from './discovery';
 import { ServiceError } from './service';
@@ -22,6 +22,8 @@ export interface Ticket {
   classId: string;
   name: string;
   secret: Uint8Array;
+  /** Shows the class's leader that this laptop came in with the code in use (see admissionToken). */
+  token: string;
 }
 
 export type TicketReply = { ticket: Ticket } | { refused: string };
@@ -36,6 +38,22 @@ export function doorTagOf(code: string): string {
   return classTag(doorSecretOf(code));
 }
 
+/**
+ * What a laptop that proved `code` is given to be admitted: only laptops that know the code in
+ * use can make it, so a laptop that knows the class's secret but not the current code (one
+ * removed from the class, say) can't get in by asking.
+ */
+export function admissionToken(code: string, laptopId: string): string {
+  return createHmac('sha256', doorSecretOf(code)).update(`quorum/admit/1\n${laptopId}`).digest('base64url');
+}
+
+/** Whether `token` admits `laptopId` under the join code in use (`code`). */
+export function admissionTokenMatches(code: string, laptopId: string, token: string): boolean {
+  const expected = Buffer.from(admissionToken(code, laptopId));
+  const given = Buffer.from(token);
+  return given.byteLength === expected.byteLength && timingSafeEqual(given, expected);
+}
+
 export function encodeTicketRequest(): Uint8Array {
   return Uint8Array.of(TICKET);
 }
@@ -47,7 +65,7 @@ export function isTicketRequest(payload: Uint8Array): boolean {
 export function encodeTicketReply(reply: TicketReply): Uint8Array {
   const json =
     'ticket' in reply
-      ? { classId: reply.ticket.classId, name: reply.ticket.name, secret: Buffer.from(reply.ticket.secret).toString('base64url') }
+      ? { classId: reply.ticket.classId, name: reply.ticket.name, secret: Buffer.from(reply.ticket.secret).toString('base64url'), token: reply.ticket.token }
       : { refused: reply.refused };
   const body = Buffer.from(JSON.stringify(json));
   return Buffer.concat([Uint8Array.of(TICKET), body]);
@@ -59,12 +77,13 @@ export function decodeTicketReply(payload: Uint8Array): TicketReply | null {
   try {
     const value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload.subarray(1))) as Record<string, unknown>;
     if (typeof value.refused === 'string') return { refused: value.refused.slice(0, 300) };
-    const { classId, name, secret } = value;
+    const { classId, name, secret, token } = value;
     if (typeof classId !== 'string' || typeof name !== 'string' || typeof secret !== 'string' || name.length > 200) return null;
+    if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
     const bytes = new Uint8Array(Buffer.from(secret, 'base64url'));
     // The ticket must name the class its secret belongs to, or a laptop could be sent elsewhere.
     if (bytes.byteLength < 16 || bytes.byteLength > 64 || classTag(bytes) !== classId) return null;
-    return { ticket: { classId, name, secret: bytes } };
+    return { ticket: { classId, name, secret: bytes, token } };
   } catch {
     return null;
   }

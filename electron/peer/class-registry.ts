@@ -12,6 +12,8 @@ export interface ClassEntry {
   secret: string;
   /** Whether this laptop created the class (its teacher's laptop). */
   createdHere: boolean;
+  /** While this laptop waits to be admitted: what to ask with, kept so a restart asks again. */
+  joining?: { token: string; displayName: string };
 }
 
 const FILE = 'classes.json';
@@ -49,6 +51,16 @@ export class ClassRegistry {
     this.entries.push(entry);
     this.save();
     return entry;
+  }
+
+  /** Note (or, with null, forget) that this laptop is asking to be admitted to `classId`. */
+  setJoining(classId: string, joining: { token: string; displayName: string } | null): void {
+    const entry = this.get(classId);
+    if (!entry) return;
+    if (joining) entry.joining = joining;
+    else if (entry.joining) delete entry.joining;
+    else return;
+    this.save();
   }
 
   private save(): void {

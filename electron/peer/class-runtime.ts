@@ -40,6 +40,11 @@ export interface ClassRuntimeOptions {
   onChange: () => void;
   onApplied: (index: number) => void;
   onOutboxChange: (pending: number) => void;
+  /**
+   * Whether a laptop outside the class may be admitted with `token` (what the join code gave it):
+   * null if so, else the sentence to answer with.
+   */
+  mayAdmit?: (laptopId: string, token: string) => string | null;
   /** See RouterOptions.beforeForwarding. */
   beforeForwarding?: (command: Uint8Array, leader: string) => Promise<void>;
 }
@@ -127,13 +132,22 @@ export class ClassRuntime {
     this.group.step(from, message);
   }
 
-  /** A forwarded write or join request from another laptop of the class. */
-  answer(payload: Uint8Array): Promise<Uint8Array> {
-    return answerForward(this.group as RaftGroup<unknown>, payload, (laptopId) => this.admit(laptopId));
+  /** A forwarded write or join request from laptop `from`. */
+  answer(payload: Uint8Array, from: string): Promise<Uint8Array> {
+    return answerForward(this.group as RaftGroup<unknown>, payload, from, (request, asker) => this.admit(request, asker));
   }
 
-  /** The leader's answer to a laptop asking to join: add it as a learner (idempotent). */
-  private async admit(laptopId: string): Promise<ForwardReply> {
+  /**
+   * The leader's answer to a laptop asking to join: add it as a learner (idempotent). Only for
+   * itself, and a newcomer only with a token from the join code in use.
+   */
+  private async admit({ laptopId, token }: { laptopId: string; token: string }, from: string): Promise<ForwardReply> {
+    if (laptopId !== from) return { kind: 'error', code: 'NOT_ALLOWED', message: 'A laptop may ask to join only for itself.' };
+    const { voters, learners } = this.group.status().config;
+    if (!voters.includes(laptopId) && !learners.includes(laptopId)) {
+      const refusal = this.options.mayAdmit?.(laptopId, token) ?? null;
+      if (refusal !== null) return { kind: 'error', code: 'NOT_ALLOWED', message: refusal };
+    }
     try {
       return { kind: 'applied', index: await this.autopilot.admit(laptopId) };
     } catch (error) {

@@ -10,7 +10,7 @@ import { version } from '../../package.json';
 import { ClassRegistry, newClassSecret, secretBytes, type ClassEntry } from './class-registry';
 import { canonicalJoinCode, displayJoinCode, newJoinCode } from '../../shared/join-code';
 import { currentJoinCode } from '../classroom';
-import { doorTagOf, encodeTicketReply, isTicketRequest, JoinDoors, knock, type Ticket } from './class-joining';
+import { admissionToken, admissionTokenMatches, doorTagOf, encodeTicketReply, isTicketRequest, JoinDoors, knock, type Ticket } from './class-joining';
 import { ClassRuntime, DEFAULT_TIMING, type RaftTiming } from './class-runtime';
 import type { AutopilotOptions } from './autopilot';
 import { MdnsDiscovery } from './discovery';
@@ -73,6 +73,10 @@ export class ClassroomPeer implements PeerService {
   /** The doors (join codes) of this laptop's classes, and the one it is knocking at, if any. */
   private readonly doors: JoinDoors;
   private knocking: string | null = null;
+  /** Per class, the laptops of removed members: not heard any more, whatever they know. */
+  private readonly shutOut = new Map<string, Set<string>>();
+  /** Classes this laptop is asking to be admitted to now. */
+  private readonly asking = new Set<string>();
 
   static async open(options: ClassroomPeerOptions): Promise<ClassroomPeer> {
     mkdirSync(join(options.dataDir, 'classes'), { recursive: true });
@@ -148,6 +152,7 @@ export class ClassroomPeer implements PeerService {
 
   private async start(): Promise<void> {
     this.transport.onMessage((from, classTag, message) => {
+      if (this.shutOut.get(classTag)?.has(from)) return;
       this.lastHeard.set(from, Date.now());
       this.classes.get(classTag)?.step(from, message);
     });
@@ -161,11 +166,12 @@ export class ClassroomPeer implements PeerService {
       }
       const runtime = this.classes.get(classTag);
       if (!runtime) throw new Error('not a member of that class');
+      if (this.shutOut.get(classTag)?.has(from)) throw new Error('that laptop was removed from the class');
       if (isPeerExchangeRequest(payload)) return this.addressBook.answerExchange(runtime, from, payload);
       if (isRecoveryRequest(payload)) return answerRecoveryRequest(this.recoveryContext(classTag), from, payload);
       if (isBlobRequest(payload)) return answerBlobRequest(this.files.store, payload, { mayServe: (sha) => this.files.mayServe(runtime, from, sha) });
       if (isHoldRequest(payload)) return this.files.answerHold(runtime, from, payload, this.requester(classTag));
-      return runtime.answer(payload);
+      return runtime.answer(payload, from);
     });
     this.transport.onPeerState((event) => {
       if (event.state !== 'disconnected') for (const tag of event.classes) this.classes.get(tag)?.nudge();
@@ -173,7 +179,11 @@ export class ClassroomPeer implements PeerService {
       if (event.state !== 'disconnected') void this.addressBook.exchange(this.classes.values(), event.laptopId);
       this.emitStatusSoon();
     });
-    for (const entry of this.registry.all()) this.openClass(entry, false);
+    for (const entry of this.registry.all()) {
+      const runtime = this.openClass(entry, false);
+      // Stopped while waiting to be admitted: ask again.
+      if (entry.joining) void this.askToJoin(runtime, entry.joining.displayName, entry.joining.token);
+    }
     this.addressBook.dialSaved();
     if (this.options.discovery.enabled) {
       this.discovery = new MdnsDiscovery({
@@ -234,9 +244,10 @@ export class ClassroomPeer implements PeerService {
     this.discovery?.setClassTags(this.advertisedTags());
   }
 
-  /** Keep this class's door in step with its join code as the log has it. */
+  /** Keep this class's door in step with its join code, and its shut-out laptops with its members, as the log has them. */
   private syncDoor(runtime: ClassRuntime): void {
     this.doors.sync(runtime.classId, currentJoinCode(runtime.storage.database));
+    this.shutOut.set(runtime.classId, new Set(ClassroomApi.removedLaptops(runtime)));
   }
 
   /** What a laptop that proved `classId`'s join code gets: the way in, unless it was removed. */
@@ -247,7 +258,9 @@ export class ClassroomPeer implements PeerService {
     const removed = ClassroomApi.removedLaptops(runtime);
     if (removed.includes(from)) return { refused: 'This laptop was removed from the class. Ask the teacher to add you again.' };
     if (removed.includes(this.laptopId)) return { refused: 'The laptop that answered was removed from the class; try again to reach another.' };
-    return { ticket: { classId, name: ClassroomApi.className(runtime) ?? entry.name, secret: secretBytes(entry) } };
+    const code = currentJoinCode(runtime.storage.database);
+    if (code === null) return { refused: 'Joining this class is turned off. Ask the teacher for a new join code.' };
+    return { ticket: { classId, name: ClassroomApi.className(runtime) ?? entry.name, secret: secretBytes(entry), token: admissionToken(code, from) } };
   }
 
   private openClass(entry: ClassEntry, bootstrap: boolean): ClassRuntime {
@@ -272,6 +285,11 @@ export class ClassroomPeer implements PeerService {
         this.emit('applied', { classId: entry.classId, index });
       },
       onOutboxChange: (pending) => this.emit('outbox', { classId: entry.classId, pending }),
+      mayAdmit: (laptopId, token) => {
+        const code = currentJoinCode(runtime.storage.database);
+        if (code === null) return 'Joining this class is turned off. Ask the teacher for a new join code.';
+        return admissionTokenMatches(code, laptopId, token) ? null : 'The join code this laptop used is no longer in use. Ask the teacher for the current one.';
+      },
       beforeForwarding: (command, leader) => this.files.beforeDelivery(command, leader, this.requester(entry.classId)),
     });
     this.classes.set(entry.classId, runtime);
@@ -349,10 +367,14 @@ export class ClassroomPeer implements PeerService {
       },
       onTicket: (found) => {
         const entry = this.registry.add(found.name, found.secret, false);
-        if (this.classes.has(entry.classId)) return;
-        this.transport.addClass(entry.classId, found.secret);
-        const runtime = this.openClass(entry, false);
-        void this.askToJoin(runtime, personName(displayName, this.options.displayName));
+        const name = personName(displayName, this.options.displayName);
+        this.registry.setJoining(entry.classId, { token: found.token, displayName: name });
+        let runtime = this.classes.get(entry.classId);
+        if (!runtime) {
+          this.transport.addClass(entry.classId, found.secret);
+          runtime = this.openClass(entry, false);
+        }
+        void this.askToJoin(runtime, name, found.token);
       },
       isClosing: () => this.closing !== null,
       logger: this.options.logger,
@@ -361,12 +383,22 @@ export class ClassroomPeer implements PeerService {
   }
 
   /** Ask whoever we can reach to admit this laptop, until the log says we are a member. */
-  private async askToJoin(runtime: ClassRuntime, displayName: string): Promise<void> {
+  private async askToJoin(runtime: ClassRuntime, displayName: string, token: string): Promise<void> {
+    if (this.asking.has(runtime.classId)) return;
+    this.asking.add(runtime.classId);
+    try {
+      await this.askUntilAdmitted(runtime, displayName, token);
+    } finally {
+      this.asking.delete(runtime.classId);
+    }
+  }
+
+  private async askUntilAdmitted(runtime: ClassRuntime, displayName: string, token: string): Promise<void> {
     const isMember = () => {
       const { voters, learners } = runtime.group.status().config;
       return voters.includes(this.laptopId) || learners.includes(this.laptopId);
     };
-    const request = encodeForwardRequest({ kind: 'join', laptopId: this.laptopId });
+    const request = encodeForwardRequest({ kind: 'join', laptopId: this.laptopId, token });
     while (!this.closing && !isMember()) {
       const known = runtime.group.leader();
       const targets = known ? [known] : this.transport.connectedPeers(runtime.classId);
@@ -379,7 +411,8 @@ export class ClassroomPeer implements PeerService {
           }
           if (reply?.kind === 'applied') break;
           if (reply?.kind === 'error' && reply.code === 'NOT_ALLOWED') {
-            this.options.logger.warn('this laptop was removed from the class and cannot join it again', { classId: runtime.classId });
+            this.options.logger.warn('the class refused to admit this laptop', { classId: runtime.classId, reason: reply.message });
+            this.registry.setJoining(runtime.classId, null);
             return;
           }
         } catch {
@@ -391,8 +424,10 @@ export class ClassroomPeer implements PeerService {
     this.options.logger.info('admitted to the class', { classId: runtime.classId });
     // Now a laptop of the class, it registers its user as a student (kept in the outbox until applied).
     if (!this.closing) {
+      // Kept in the outbox until applied, so the note of asking can go.
       await this.classroom
         .submit(runtime, { type: 'joinClass', displayName, laptopId: this.laptopId }, 0)
+        .then(() => this.registry.setJoining(runtime.classId, null))
         .catch((error: unknown) => this.options.logger.warn('could not register as a student yet', { error: String(error) }));
     }
     this.emitStatusSoon();

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeTicketReply, doorSecretOf, doorTagOf, encodeTicketReply, encodeTicketRequest, isTicketRequest, JoinDoors } from '../../electron/peer/class-joining';
+import { admissionToken, admissionTokenMatches, decodeTicketReply, doorSecretOf, doorTagOf, encodeTicketReply, encodeTicketRequest, isTicketRequest, JoinDoors } from '../../electron/peer/class-joining';
 import { classTag } from '../../electron/peer/discovery';
 import { canonicalJoinCode, displayJoinCode, newJoinCode } from '../../shared/join-code';
 import { propertySeed } from '../property-seed';
@@ -49,20 +49,34 @@ describe('JoinDoors', () => {
   });
 });
 
+describe('admission tokens', () => {
+  it('admit only the laptop they were made for, under the code they were made with', () => {
+    const code = newJoinCode(randomBytes(20));
+    const token = admissionToken(code, 'laptop-a');
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(admissionTokenMatches(code, 'laptop-a', token)).toBe(true);
+    expect(admissionTokenMatches(code, 'laptop-b', token)).toBe(false);
+    expect(admissionTokenMatches(newJoinCode(randomBytes(20)), 'laptop-a', token)).toBe(false);
+    expect(admissionTokenMatches(code, 'laptop-a', '')).toBe(false);
+  });
+});
+
+const CODE = newJoinCode(new Uint8Array(20).fill(7));
+
 describe('tickets', () => {
   const secret = new Uint8Array(randomBytes(20));
   const classId = classTag(secret);
 
   it('carry the class id, name and secret', () => {
-    const reply = decodeTicketReply(encodeTicketReply({ ticket: { classId, name: 'Chemistry', secret } }));
-    expect(reply).toEqual({ ticket: { classId, name: 'Chemistry', secret } });
+    const reply = decodeTicketReply(encodeTicketReply({ ticket: { classId, name: 'Chemistry', secret, token: admissionToken(CODE, 'laptop-a') } }));
+    expect(reply).toEqual({ ticket: { classId, name: 'Chemistry', secret, token: admissionToken(CODE, 'laptop-a') } });
     expect(decodeTicketReply(encodeTicketReply({ refused: 'No.' }))).toEqual({ refused: 'No.' });
     expect(isTicketRequest(encodeTicketRequest())).toBe(true);
   });
 
   it('are refused when the secret does not belong to the class they name', () => {
     const other = classTag(new Uint8Array(randomBytes(20)));
-    expect(decodeTicketReply(encodeTicketReply({ ticket: { classId: other, name: 'Elsewhere', secret } }))).toBeNull();
+    expect(decodeTicketReply(encodeTicketReply({ ticket: { classId: other, name: 'Elsewhere', secret, token: admissionToken(CODE, 'laptop-a') } }))).toBeNull();
   });
 
   it('decode any bytes to a reply or to null, never throwing', () => {

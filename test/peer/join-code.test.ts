@@ -2,7 +2,7 @@
 // teacher makes a new code or turns joining off, and the old code stops opening the class while
 // the laptops already in it carry on; a removed laptop is refused even with the current code.
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -126,5 +126,25 @@ describe('the join code', () => {
     expect(refused.code).toBe('NOT_ALLOWED');
     expect(refused.message).toBe('This laptop was removed from the class. Ask the teacher to add you again.');
     expect((await again.methods.status({})).classes).toHaveLength(0);
+  }, 60_000);
+
+  it('does not admit a laptop that knows the class’s secret but not the code in use', async () => {
+    const { teacher, classId } = await classWithAna();
+    // Mallory's laptop has a copy of Ana's classes.json (the class's secret) and asks to be
+    // admitted with a made-up token, as a stolen copy would.
+    const folder = mkdtempSync(join(tmpdir(), 'quorum-peer-mallory-'));
+    const [entry] = JSON.parse(readFileSync(join(laptops.dirs[1]!, 'classes.json'), 'utf8')) as { classId: string }[];
+    expect(entry!.classId).toBe(classId);
+    writeFileSync(join(folder, 'classes.json'), JSON.stringify([{ ...entry, joining: { token: 'A'.repeat(43), displayName: 'Mallory' } }]), { mode: 0o600 });
+    const mallory = await laptops.start('Mallory', folder);
+    await connectAll([teacher, mallory]);
+    // Refused: the laptop stops asking (the note of asking goes) and never enters the group.
+    await eventually('Mallory’s laptop told no', async () => {
+      const entries = JSON.parse(readFileSync(join(folder, 'classes.json'), 'utf8')) as { joining?: unknown }[];
+      return entries[0]!.joining === undefined;
+    }, 20_000);
+    const status = await classStatus(teacher, classId);
+    expect([...status.voters, ...status.learners]).not.toContain(mallory.laptopId);
+    expect((await teacher.methods.classroom({ classId })).members.map((m) => m.displayName)).not.toContain('Mallory');
   }, 60_000);
 });

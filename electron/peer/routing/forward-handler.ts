@@ -5,15 +5,15 @@ import type { RaftGroup } from '../group/raft-group';
 import { decodeForwardRequest, encodeForwardReply, type ForwardReply } from './forward-protocol';
 import { stampWrite } from './leader-stamp';
 
-/** Handles a join request (the membership autopilot's business); answers like a write. */
-export type JoinHandler = (laptopId: string) => Promise<ForwardReply>;
+/** Handles a join request from `from` (the membership autopilot's business); answers like a write. */
+export type JoinHandler = (request: { laptopId: string; token: string }, from: string) => Promise<ForwardReply>;
 
-export async function answerForward(group: RaftGroup<unknown>, payload: Uint8Array, onJoin: JoinHandler): Promise<Uint8Array> {
+export async function answerForward(group: RaftGroup<unknown>, payload: Uint8Array, from: string, onJoin: JoinHandler): Promise<Uint8Array> {
   const request = decodeForwardRequest(payload);
   if (!request) return encodeForwardReply({ kind: 'error', code: 'MALFORMED', message: 'the request could not be read' });
   if (!group.isLeader()) return encodeForwardReply({ kind: 'notLeader', leader: group.leader() });
   try {
-    if (request.kind === 'join') return encodeForwardReply(await onJoin(request.laptopId));
+    if (request.kind === 'join') return encodeForwardReply(await onJoin(request, from));
     const applied = await group.propose(stampWrite(request.envelope, Date.now()));
     return encodeForwardReply({ kind: 'applied', index: applied.index });
   } catch (error) {

@@ -388,7 +388,11 @@ describe('client-write envelopes', () => {
 const forwardRequest: fc.Arbitrary<ForwardRequest> = fc.oneof(
   fc.record({ kind: fc.constant('write'), envelope: fc.uint8Array({ minLength: 1, maxLength: 100 }) }),
   // Up to 32 code points: within the 128 bytes a join may carry.
-  fc.record({ kind: fc.constant('join'), laptopId: fc.oneof(fc.stringMatching(/^[a-z2-7]{26}$/), text(1, 32)) }),
+  fc.record({
+    kind: fc.constant('join'),
+    laptopId: fc.oneof(fc.stringMatching(/^[a-z2-7]{26}$/), text(1, 32)),
+    token: fc.oneof(fc.constant(''), fc.stringMatching(/^[A-Za-z0-9_-]{43}$/)),
+  }),
 );
 const forwardReply: fc.Arbitrary<ForwardReply> = fc.oneof(
   // Entries start at index 1: an index of 0 or below is a broken or hostile answer, refused.
@@ -425,7 +429,7 @@ describe('forwarded requests and replies', () => {
   });
 
   it('keep a laptop id that starts with U+FEFF in a join (regression: the decoder used to drop it)', () => {
-    const join: ForwardRequest = { kind: 'join', laptopId: '\ufeffabc' };
+    const join: ForwardRequest = { kind: 'join', laptopId: '\ufeffabc', token: '' };
     expect(decodeForwardRequest(encodeForwardRequest(join))).toEqual(join);
   });
 
