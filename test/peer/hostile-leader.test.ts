@@ -88,13 +88,14 @@ describe('a modified laptop leading the class', () => {
     const realGrade = loggedCommands(leader).find((logged) => logged.json.command.type === 'grade');
     expect(realGrade).toBeDefined();
     const anaKey = await loadOrCreateIdentity(laptops.dirs[1]!, silentLogger, 'user-key.pem');
+    // In the shape the UI sends (a replica expects grades sealed for their readers): refused either way.
     const fullMarks = { type: 'grade', assignmentId: 'lab-pendulum', studentId: anaId, baseVersion: 1, score: 20, feedback: 'Perfect.' } as ClassroomCommand;
     const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
     // A grade signed by a key nobody in the class has.
-    expect(await injectAsLeader(leader, encode(signCommand(generateIdentity(), classId, fullMarks)))).toMatchObject({ status: 'rejected' });
+    expect(await injectAsLeader(leader, encode(signCommand(generateIdentity(), classId, fullMarks as never)))).toMatchObject({ status: 'rejected' });
     // Ana's own key, giving herself full marks.
-    expect(await injectAsLeader(leader, encode(signCommand(anaKey, classId, fullMarks)))).toMatchObject({ status: 'rejected' });
+    expect(await injectAsLeader(leader, encode(signCommand(anaKey, classId, fullMarks as never)))).toMatchObject({ status: 'rejected' });
     // The teacher's real command, altered after it was signed: now for the assignment's full marks.
     const altered = JSON.parse(new TextDecoder().decode(realGrade!.bytes)) as { command: Record<string, unknown>; clientTime: number };
     altered.clientTime += 1;

@@ -5,6 +5,7 @@ import { DEFAULT_MAX_FRAME_BYTES } from './codec';
 import type { ConnectionSettings } from './connection';
 import type { Identity } from './identity';
 import { consoleLogger, systemClock, type Clock, type Logger, type TransportStats } from './types';
+import type { FailureLimitPolicy } from './failure-limit';
 
 export interface WebSocketTransportOptions {
   identity: Identity;
@@ -30,6 +31,8 @@ export interface WebSocketTransportOptions {
   closeGraceMs?: number;
   /** Unauthenticated incoming connections allowed at once; default 64. */
   maxPendingHandshakes?: number;
+  /** Incoming connections from one host that may fail to prove a class before it is turned away for a while; default 60 a minute. */
+  failureLimit?: FailureLimitPolicy;
   /** Requests from one peer handled at once; more are answered BUSY. Default 1024. */
   maxIncomingRequests?: number;
   /** Payload bytes of requests from one peer handled at once; more are answered BUSY. Default 16 MiB, at least `maxFrameBytes`. */
@@ -95,6 +98,7 @@ export const emptyTransportStats = (): TransportStats => ({
     handshakeTimeout: 0,
     heartbeatTimeout: 0,
     tooManyHandshakes: 0,
+    tooManyFailures: 0,
     duplicate: 0,
     addressChanged: 0,
     removed: 0,

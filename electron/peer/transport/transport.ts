@@ -23,6 +23,10 @@ import type {
   Transport,
   TransportStats,
 } from './types';
+import { DEFAULT_FAILURE_LIMIT, FailureLimit } from './failure-limit';
+
+/** Ways an incoming connection ends that count against its host: it proved nothing, or proved it wrong. */
+const PROOF_FAILURES = new Set<CloseCause>(['noSharedClass', 'handshake', 'authentication', 'protocol', 'malformed', 'handshakeTimeout']);
 
 export type { WebSocketTransportOptions } from './transport-options';
 
@@ -46,6 +50,7 @@ export class WebSocketTransport implements Transport {
   private readonly settings: ConnectionSettings;
   private readonly keyring = new ClassKeyring();
   private readonly counters = emptyTransportStats();
+  private readonly failureLimit: FailureLimit;
   private readonly links = new Map<string, PeerLink>();
   /** Every connection not yet closed, in any state. */
   private readonly connections = new Set<PeerConnection>();
@@ -68,6 +73,7 @@ export class WebSocketTransport implements Transport {
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.random = options.random ?? Math.random;
     this.settings = connectionSettings(options, this.keyring, this.counters);
+    this.failureLimit = new FailureLimit(options.failureLimit ?? DEFAULT_FAILURE_LIMIT);
     for (const [classTag, secret] of options.classes ?? []) this.keyring.set(classTag, secret);
   }
 
@@ -263,6 +269,12 @@ export class WebSocketTransport implements Transport {
       socket.terminate();
       return;
     }
+    const host = request.socket.remoteAddress ?? '';
+    if (this.failureLimit.blocked(host, this.settings.clock.now())) {
+      this.counters.closes.tooManyFailures++;
+      socket.terminate();
+      return;
+    }
     const pending = [...this.connections].filter((connection) => connection.direction === 'incoming' && !connection.isOpen);
     if (pending.length >= (this.options.maxPendingHandshakes ?? 64)) {
       this.counters.closes.tooManyHandshakes++;
@@ -378,6 +390,13 @@ export class WebSocketTransport implements Transport {
 
   private onConnectionClosed(connection: PeerConnection, cause: CloseCause, detail: string): void {
     this.connections.delete(connection);
+    if (connection.direction === 'incoming' && !connection.peerLaptopId && PROOF_FAILURES.has(cause)) {
+      const host = connection.remoteAddress.slice(0, connection.remoteAddress.lastIndexOf(':'));
+      this.failureLimit.record(host, this.settings.clock.now());
+      if (this.failureLimit.blocked(host, this.settings.clock.now())) {
+        this.settings.logger.warn('turning a host away for a while: it failed to prove a class too often', { host });
+      }
+    }
     this.closingSockets.add(connection);
     void connection.socketClosed.then(() => this.closingSockets.delete(connection));
     const laptopId = connection.peerLaptopId ?? connection.expectedLaptopId;

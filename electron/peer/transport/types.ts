@@ -25,6 +25,7 @@ export type CloseCause =
   | 'handshakeTimeout'
   | 'heartbeatTimeout'
   | 'tooManyHandshakes' // the limit on unauthenticated connections was reached
+  | 'tooManyFailures' // the host failed to prove a class too often lately (see failure-limit.ts)
   | 'duplicate' // another connection to the same laptop won the tie-break
   | 'addressChanged' // discovery moved the peer while we were dialing its old address
   | 'removed' // removePeer

@@ -26,6 +26,18 @@ describe('class secrets', () => {
     expect(JSON.stringify(intruder.logs)).not.toContain('math-7b');
   });
 
+  it('turns a host away for a while once it has failed too often, before any key exchange', async () => {
+    const a = await harness.node({ classes: { 'math-7b': 'math' }, failureLimit: { max: 3, windowMs: 60_000 } });
+    const intruder = await harness.node({ classes: { 'math-7b': 'a guess' } });
+    harness.link(intruder, a);
+    await waitFor(() => a.transport.stats().closes.tooManyFailures >= 2, 'refusals at the door');
+    // Three handshakes were worked through and failed; after them, none.
+    expect(a.transport.stats().closes.noSharedClass).toBe(3);
+    expect(a.transport.stats().handshakesCompleted).toBe(0);
+    expect(a.transport.connectedPeers()).toEqual([]);
+    expect(a.logs.some((entry) => entry.message === 'turning a host away for a while: it failed to prove a class too often')).toBe(true);
+  });
+
   it('the refused laptop receives a hello, an opaque auth and a close that names nothing', async () => {
     const a = await harness.node({ classes: { 'math-7b': 'math', 'art-7b': 'art' } });
     const raw = await harness.rawSocket(a);
