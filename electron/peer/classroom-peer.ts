@@ -73,7 +73,7 @@ export class ClassroomPeer implements PeerService {
   /** The doors (join codes) of this laptop's classes, and the one it is knocking at, if any. */
   private readonly doors: JoinDoors;
   private knocking: string | null = null;
-  /** Per class, the laptops of removed members: not heard any more, whatever they know. */
+  /** Per class, the laptops of removed members out of its Raft group: not heard any more, whatever they know. */
   private readonly shutOut = new Map<string, Set<string>>();
   /** Classes this laptop is asking to be admitted to now. */
   private readonly asking = new Set<string>();
@@ -247,7 +247,10 @@ export class ClassroomPeer implements PeerService {
   /** Keep this class's door in step with its join code, and its shut-out laptops with its members, as the log has them. */
   private syncDoor(runtime: ClassRuntime): void {
     this.doors.sync(runtime.classId, currentJoinCode(runtime.storage.database));
-    this.shutOut.set(runtime.classId, new Set(ClassroomApi.removedLaptops(runtime)));
+    // Only once out of the Raft group: a voter's own vote may be needed to take it out.
+    const { voters, learners, votersOutgoing, learnersNext } = runtime.group.status().config;
+    const inGroup = new Set([...voters, ...learners, ...votersOutgoing, ...learnersNext]);
+    this.shutOut.set(runtime.classId, new Set(ClassroomApi.removedLaptops(runtime).filter((laptop) => !inGroup.has(laptop))));
   }
 
   /** What a laptop that proved `classId`'s join code gets: the way in, unless it was removed. */
