@@ -128,6 +128,38 @@ export interface ActivityEntry {
   reason?: string;
 }
 
+/** A backup file written: where it is, and its size in bytes. */
+export interface BackupFile {
+  file: string;
+  bytes: number;
+}
+
+/**
+ * A class's automatic backups on this laptop: where and how often, when the last one was made,
+ * and why the last attempt failed when it did (a sentence: "The backup folder … can't be found").
+ */
+export interface BackupStatus {
+  classId: string;
+  /** Null: no automatic backups of this class from this laptop. */
+  schedule: { folder: string; everyMinutes: number; keep: number } | null;
+  /** The last backup the schedule made (ms since 1970), or null. */
+  lastBackup: { at: number; file: string; bytes: number } | null;
+  /** Set when the last attempt failed; cleared by the next backup that succeeds. */
+  lastFailure: { at: number; reason: string } | null;
+  /** When the next automatic backup is due, or null without a schedule. */
+  nextAt: number | null;
+  /** Whether a backup of this class is being written now. */
+  running: boolean;
+}
+
+/** How far a long backup or restore has come. */
+export interface BackupProgress {
+  classId: string;
+  operation: 'export' | 'restore';
+  doneBytes: number;
+  totalBytes: number;
+}
+
 /** A command of the interim key-value state machine (the classroom replaces it). */
 export type KeyValueWrite = { op: 'put'; key: string; value: string } | { op: 'delete'; key: string };
 
@@ -169,6 +201,26 @@ export interface ApiMethods {
   recoveryPlan: { params: { classId: string }; result: RecoveryPlan };
   /** Recover the class (etcd's force-new-cluster idea): only with `confirm: true`, only when `recoveryPlan` allows it. */
   recoverClass: { params: { classId: string; confirm: boolean }; result: { leader: string; term: number } };
+  /**
+   * Write the whole class (its state, secret and files), encrypted with `passphrase`, to one file
+   * in `folder` (teachers only). Progress comes as `backupProgress` events.
+   */
+  exportBackup: { params: { classId: string; folder: string; passphrase: string }; result: BackupFile };
+  /**
+   * Restore a class from a backup file on a laptop that is not in it: the class starts again here
+   * with this laptop as its only voter and this laptop's user as a teacher; others join with its join code.
+   */
+  restoreBackup: { params: { file: string; passphrase: string }; result: { classId: string } };
+  /**
+   * Back the class up automatically every `everyMinutes` into `folder`, keeping the last `keep`
+   * (default 10); `everyMinutes: 0` stops it (teachers only). Kept across restarts.
+   */
+  setBackupSchedule: {
+    params: { classId: string; folder: string; passphrase: string; everyMinutes: number; keep?: number };
+    result: BackupStatus;
+  };
+  /** The class's automatic backups: when the last was made, or why it failed (teachers only). */
+  backupStatus: { params: { classId: string }; result: BackupStatus };
 }
 
 export type ApiMethod = keyof ApiMethods;
@@ -180,6 +232,10 @@ export interface ApiEvents {
   status: ClassStatus;
   applied: { classId: string; index: number };
   outbox: { classId: string; pending: number };
+  /** A backup or restore under way. */
+  backupProgress: BackupProgress;
+  /** A class's automatic backups changed: one was made, failed, or the schedule was set. */
+  backupStatus: BackupStatus;
 }
 export type ApiEventName = keyof ApiEvents;
 

@@ -86,6 +86,10 @@ const paramsSchemas = {
   readFile: object({ classId: text, sha256: text, offset: count, length: count }),
   recoveryPlan: object({ classId: text }),
   recoverClass: object({ classId: text, confirm: flag }),
+  exportBackup: object({ classId: text, folder: text, passphrase: text }),
+  restoreBackup: object({ file: text, passphrase: text }),
+  setBackupSchedule: object({ classId: text, folder: text, passphrase: text, everyMinutes: count }, { keep: count }),
+  backupStatus: object({ classId: text }),
 } satisfies { [M in ApiMethod]: Schema<ApiParams<M>> };
 
 // `satisfies` proves each schema accepts nothing outside ApiParams; this proves the converse, so a
@@ -115,7 +119,7 @@ export function checkParams(method: ApiMethod, params: unknown): string | null {
   return paramsSchemas[method].check(params, 'params');
 }
 
-const eventTable = { status: true, applied: true, outbox: true } satisfies Record<ApiEventName, true>;
+const eventTable = { status: true, applied: true, outbox: true, backupProgress: true, backupStatus: true } satisfies Record<ApiEventName, true>;
 
 /** Every event name pushed on the event stream. */
 export const apiEventNames = Object.freeze(Object.keys(eventTable) as ApiEventName[]);

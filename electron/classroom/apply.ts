@@ -3,16 +3,17 @@
 // tables, or change nothing and record why it was refused. Deterministic: the same command on
 // the same tables at the same committed time gives the same tables everywhere.
 import type Database from 'better-sqlite3';
-import { signedCommand, type ClassroomCommand, type ClassroomResult, type SignedCommand } from '../../shared/classroom/commands';
+import { signedCommand, type ClassroomResult, type LogCommand, type SignedCommand } from '../../shared/classroom/commands';
 import { memberOf, type CommandContext, type Handler } from './context';
 import { addTeacher, createClass, joinClass, removeMember, setJoinCode } from './handlers/members';
 import { createAssignment, editAssignment, grantExtension } from './handlers/assignments';
 import { saveDraft, turnIn, unsubmit } from './handlers/submissions';
 import { comment, excuse, grade, returnGrade } from './handlers/grading';
+import { shareKeys } from './handlers/keys';
 import { Rejection } from './rejection';
 import { verifyCommand } from './signing';
 
-const handlers: { [T in ClassroomCommand['type']]: Handler<Extract<ClassroomCommand, { type: T }>> } = {
+const handlers: { [T in LogCommand['type']]: Handler<Extract<LogCommand, { type: T }>> } = {
   createClass,
   setJoinCode,
   joinClass,
@@ -28,10 +29,11 @@ const handlers: { [T in ClassroomCommand['type']]: Handler<Extract<ClassroomComm
   returnGrade,
   excuse,
   comment,
+  shareKeys,
 };
 
 /** Commands someone outside the class may send: creating it, and joining it with the code. */
-const OPEN_TO_NON_MEMBERS = new Set<ClassroomCommand['type']>(['createClass', 'joinClass']);
+const OPEN_TO_NON_MEMBERS = new Set<LogCommand['type']>(['createClass', 'joinClass']);
 
 /**
  * Apply `input` (a signed command parsed from the log) to the class `classId` at `committedAt`
@@ -59,7 +61,7 @@ export function applyClassroomCommand(db: Database.Database, classId: string, in
       throw new Rejection('NOT_A_MEMBER', member ? 'You are no longer a member of this class.' : 'Only members of the class can do this.');
     }
     // A savepoint: whatever the handler wrote before refusing is undone.
-    db.transaction(() => (handlers[command.type] as Handler<ClassroomCommand>)(context, command))();
+    db.transaction(() => (handlers[command.type] as Handler<LogCommand>)(context, command))();
   } catch (error) {
     if (!(error instanceof Rejection)) throw error;
     const assignmentId = 'assignmentId' in command ? command.assignmentId : null;

@@ -1,7 +1,7 @@
 // What a command handler sees: the class file, the author (checked), the class clock, and
 // lookups every rule needs. Handlers read through these and throw a Rejection to refuse.
 import type Database from 'better-sqlite3';
-import type { ClassroomCommand, SignedCommand } from '../../shared/classroom/commands';
+import type { LogCommand, SignedCommand } from '../../shared/classroom/commands';
 import { refuse } from './rejection';
 
 export interface MemberRow {
@@ -11,6 +11,8 @@ export interface MemberRow {
   role: 'teacher' | 'student';
   joined_at: number;
   removed_at: number | null;
+  /** Their X25519 public key, what items are sealed for; null for members who joined before items were sealed. */
+  box_key: string | null;
 }
 
 export interface AssignmentRow {
@@ -39,7 +41,7 @@ export interface CommandContext {
   now: number;
 }
 
-export type Handler<C extends ClassroomCommand> = (context: CommandContext, command: C) => void;
+export type Handler<C extends LogCommand> = (context: CommandContext, command: C) => void;
 
 export function memberOf(db: Database.Database, userId: string): MemberRow | undefined {
   return db.prepare('SELECT * FROM members WHERE user_id = ?').get(userId) as MemberRow | undefined;

@@ -1,10 +1,14 @@
 // Reading the classroom for one viewer. Every query takes the viewer's user id and shows only
 // what they may see: a student their own work and returned grades, a teacher everything.
 // Whole-class views read each table once and join in memory (a year is ~8,000 submissions).
+// Drafts, grades and comments are sealed: the views open them with the viewer's opener (their
+// box key), so a view shows what the viewer can read and a sentence for what they cannot.
 import type Database from 'better-sqlite3';
 import type { FileRef, RejectionCode } from '../../shared/classroom/commands';
-import type { AssignmentView, Gradebook, GradeView, MemberView, RejectionView, Role, SubmissionView } from '../../shared/classroom/views';
+import type { AssignmentView, Gradebook, GradeView, MemberView, RejectionView, SubmissionView } from '../../shared/classroom/views';
 import { memberOf, type AssignmentRow, type MemberRow } from './context';
+import { openedGrade, openedText, type OpenedGrade } from './opened';
+import type { ItemOpener } from './sealing/opener';
 import { refuse } from './rejection';
 import { statusOf } from './status';
 
@@ -12,6 +16,7 @@ interface SubmissionRow {
   assignment_id: string;
   student_id: string;
   text: string;
+  item_id: string | null;
   files: string;
   turned_in: number;
   turned_in_at: number | null;
@@ -25,11 +30,20 @@ interface GradeRow {
   student_id: string;
   score: number | null;
   feedback: string;
+  item_id: string | null;
   excused: number;
   returned_score: number | null;
   returned_feedback: string | null;
+  returned_item_id: string | null;
   returned_at: number | null;
   version: number;
+}
+
+/** The viewer's side of a whole-class read: who they are, and their key to open items. */
+interface Reading {
+  db: Database.Database;
+  opener: ItemOpener;
+  viewer: MemberRow;
 }
 
 /** The viewer as a current member; anyone else sees nothing. */
@@ -58,9 +72,9 @@ export function assignments(db: Database.Database, viewerId: string): Assignment
     .map((row) => assignmentView(row, viewer.role === 'student' ? dueWithExtension(row, extensions.get(key(row.assignment_id, viewer.user_id))) : row.due_at));
 }
 
-/** One student's work on one assignment; a student may only ask for their own. */
-export function submission(db: Database.Database, viewerId: string, assignmentId: string, studentId: string, now: number): SubmissionView {
-  const viewer = viewerOf(db, viewerId);
+/** One student's work on one assignment, opened for the opener's user; a student may only ask for their own. */
+export function submission(db: Database.Database, opener: ItemOpener, assignmentId: string, studentId: string, now: number): SubmissionView {
+  const viewer = viewerOf(db, opener.userId);
   if (viewer.role === 'student' && viewer.user_id !== studentId) refuse('NOT_ALLOWED', 'You can only see your own work.');
   const assignment = db.prepare('SELECT * FROM assignments WHERE assignment_id = ?').get(assignmentId) as AssignmentRow | undefined;
   if (!assignment || (viewer.role === 'student' && !assignment.published)) refuse('NOT_FOUND', 'That assignment does not exist.');
@@ -69,19 +83,31 @@ export function submission(db: Database.Database, viewerId: string, assignmentId
   const due = dueWithExtension(assignment, extensionsOf(db, studentId).get(key(assignmentId, studentId)));
   const comments = db
     .prepare(
-      `SELECT c.comment_id, c.author_id, coalesce(m.display_name, '') AS author_name, c.text, c.at FROM comments c
+      `SELECT c.comment_id, c.author_id, coalesce(m.display_name, '') AS author_name, c.text, c.item_id, c.at FROM comments c
        LEFT JOIN members m ON m.user_id = c.author_id WHERE c.assignment_id = ? AND c.student_id = ? ORDER BY c.at, c.comment_id`,
     )
-    .all(assignmentId, studentId) as { comment_id: string; author_id: string; author_name: string; text: string; at: number }[];
+    .all(assignmentId, studentId) as { comment_id: string; author_id: string; author_name: string; text: string; item_id: string | null; at: number }[];
+  const reading = { db, opener, viewer };
   return {
-    ...submissionView(viewer.role, assignmentId, studentId, row, gradeRow, due, now),
-    comments: comments.map((c) => ({ commentId: c.comment_id, authorId: c.author_id, authorName: c.author_name, text: c.text, at: c.at })),
+    ...submissionView(reading, assignment, studentId, row, gradeRow, due, now),
+    text: row ? openedText(db, opener, row.item_id, row.text) : '',
+    comments: comments.map((c) => ({
+      commentId: c.comment_id,
+      authorId: c.author_id,
+      authorName: c.author_name,
+      text: openedText(db, opener, c.item_id, c.text),
+      at: c.at,
+    })),
   };
 }
 
-/** Students by assignments. A teacher sees every student and draft scores; a student only their own row and returned scores. */
-export function gradebook(db: Database.Database, viewerId: string, now: number): Gradebook {
-  const viewer = viewerOf(db, viewerId);
+/**
+ * Students by assignments, opened for the opener's user. A teacher sees every student and draft
+ * scores (opening every grade); a student only their own row and returned scores.
+ */
+export function gradebook(db: Database.Database, opener: ItemOpener, now: number): Gradebook {
+  const viewer = viewerOf(db, opener.userId);
+  const reading = { db, opener, viewer };
   const assignmentRows = (db.prepare('SELECT * FROM assignments ORDER BY coalesce(due_at, 9e15), created_at, assignment_id').all() as AssignmentRow[]).filter(
     (a) => viewer.role === 'teacher' || a.published,
   );
@@ -107,7 +133,7 @@ export function gradebook(db: Database.Database, viewerId: string, now: number):
         const k = key(a.assignment_id, s.user_id);
         const extension = extensions.get(k);
         const dueAt = dueWithExtension(a, extension);
-        const view = submissionView(viewer.role, a.assignment_id, s.user_id, submissions.get(k), grades.get(k), dueAt, now);
+        const view = submissionView(reading, a, s.user_id, submissions.get(k), grades.get(k), dueAt, now);
         return { status: view.status, score: view.grade?.score ?? null, dueAt, extended: extension !== undefined };
       }),
     })),
@@ -136,16 +162,20 @@ export function rejectionsFor(db: Database.Database, authorId: string): Rejectio
   }));
 }
 
+/** Everything but the text and the comments (which only a single submission's view opens). */
 function submissionView(
-  viewer: Role,
-  assignmentId: string,
+  reading: Reading,
+  assignment: AssignmentRow,
   studentId: string,
   row: SubmissionRow | undefined,
   gradeRow: GradeRow | undefined,
   dueAt: number | null,
   now: number,
 ): SubmissionView {
-  const grade = gradeView(viewer, gradeRow);
+  const viewer = reading.viewer.role;
+  const assignmentId = assignment.assignment_id;
+  const draft = viewer === 'teacher' && gradeRow ? openedDraft(reading, gradeRow, assignment) : null;
+  const grade = gradeView(reading, assignment, gradeRow, draft);
   return {
     assignmentId,
     studentId,
@@ -154,12 +184,12 @@ function submissionView(
       dueAt,
       turnedIn: row?.turned_in === 1,
       turnedInAt: row?.turned_in_at ?? null,
-      draftGraded: gradeRow !== undefined && (gradeRow.score !== null || gradeRow.feedback !== ''),
+      draftGraded: draft !== null && (draft.score !== null || draft.feedback !== ''),
       returned: gradeRow?.returned_at != null,
       excused: gradeRow?.excused === 1,
       now,
     }),
-    text: row?.text ?? '',
+    text: '',
     files: row ? (JSON.parse(row.files) as FileRef[]) : [],
     turnedIn: row?.turned_in === 1,
     turnedInAt: row?.turned_in_at ?? null,
@@ -172,14 +202,21 @@ function submissionView(
   };
 }
 
-/** The grade as `viewer` may see it: a teacher the draft, a student only what was returned. */
-function gradeView(viewer: Role, row: GradeRow | undefined): GradeView | null {
+/** The teacher's draft grade, opened. */
+function openedDraft({ db, opener }: Reading, row: GradeRow, assignment: AssignmentRow): OpenedGrade {
+  return openedGrade(db, opener, row.item_id, { score: row.score, feedback: row.feedback }, assignment.points_possible);
+}
+
+/** The grade as the viewer may see it: a teacher the draft (opened already), a student only what was returned. */
+function gradeView(reading: Reading, assignment: AssignmentRow, row: GradeRow | undefined, draft: OpenedGrade | null): GradeView | null {
   if (!row) return null;
-  if (viewer === 'teacher') {
-    return { score: row.score, feedback: row.feedback, excused: row.excused === 1, returnedAt: row.returned_at, version: row.version };
-  }
+  if (draft) return { ...draft, excused: row.excused === 1, returnedAt: row.returned_at, version: row.version };
   if (row.returned_at === null && row.excused !== 1) return null;
-  return { score: row.returned_score, feedback: row.returned_feedback ?? '', excused: row.excused === 1, returnedAt: row.returned_at, version: row.version };
+  const returned =
+    row.returned_at === null
+      ? { score: null, feedback: '' }
+      : openedGrade(reading.db, reading.opener, row.returned_item_id, { score: row.returned_score, feedback: row.returned_feedback ?? '' }, assignment.points_possible);
+  return { ...returned, excused: row.excused === 1, returnedAt: row.returned_at, version: row.version };
 }
 
 function assignmentView(row: AssignmentRow, dueAt: number | null): AssignmentView {
@@ -217,4 +254,52 @@ function dueWithExtension(row: AssignmentRow, extension: { due_at: number | null
 /** The class's current join code (canonical form), or null when none is in use or the class is not created yet. */
 export function currentJoinCode(db: Database.Database): string | null {
   return (db.prepare('SELECT join_code FROM class_info WHERE id = 1').pluck().get() as string | null | undefined) ?? null;
+}
+
+/** A file the class refers to, and the laptops of the users who attached it. */
+export interface ClassFile {
+  sha256: string;
+  /** The declared name and size of its first reference (materials, then drafts, then turn-ins). */
+  name: string;
+  size: number;
+  /** Laptops of a material's teacher or a submission's student, sorted. */
+  ownerLaptops: string[];
+}
+
+/**
+ * Every file the class refers to (materials, drafts, turned-in attempts), once, sorted by hash,
+ * with its owners' laptops: the peer's list of what the laptops that keep copies must hold
+ * (electron/peer/kept-files.ts), not a viewer's read.
+ */
+export function classFiles(db: Database.Database): ClassFile[] {
+  const lists = [
+    ...(db.prepare(`SELECT created_by AS owner, materials AS files FROM assignments WHERE materials <> '[]' ORDER BY assignment_id`).all() as OwnedFiles[]),
+    ...(db.prepare(`SELECT student_id AS owner, files FROM submissions WHERE files <> '[]' ORDER BY assignment_id, student_id`).all() as OwnedFiles[]),
+    ...(db.prepare(`SELECT student_id AS owner, files FROM attempts WHERE files <> '[]' ORDER BY assignment_id, student_id, attempt`).all() as OwnedFiles[]),
+  ];
+  const laptops = new Map<string, string[]>();
+  for (const row of db.prepare('SELECT user_id, laptop_id FROM member_laptops ORDER BY laptop_id').all() as { user_id: string; laptop_id: string }[]) {
+    laptops.set(row.user_id, [...(laptops.get(row.user_id) ?? []), row.laptop_id]);
+  }
+  const found = new Map<string, { file: FileRef; owners: Set<string> }>();
+  for (const { owner, files } of lists) {
+    for (const file of JSON.parse(files) as FileRef[]) {
+      const entry = found.get(file.sha256) ?? { file, owners: new Set<string>() };
+      entry.owners.add(owner);
+      found.set(file.sha256, entry);
+    }
+  }
+  return [...found.values()]
+    .sort((a, b) => (a.file.sha256 < b.file.sha256 ? -1 : a.file.sha256 > b.file.sha256 ? 1 : 0))
+    .map(({ file, owners }) => ({
+      sha256: file.sha256,
+      name: file.name,
+      size: file.size,
+      ownerLaptops: [...new Set([...owners].flatMap((owner) => laptops.get(owner) ?? []))].sort(),
+    }));
+}
+
+interface OwnedFiles {
+  owner: string;
+  files: string;
 }

@@ -3,7 +3,7 @@
 // own and deterministically, who wrote it: no replica trusts the leader or the laptop that
 // forwarded it. A user's id is derived from their public key, as a laptop's is.
 import { randomBytes } from 'node:crypto';
-import type { ClassroomCommand, SignedCommand } from '../../shared/classroom/commands';
+import type { LogCommand, SignedCommand } from '../../shared/classroom/commands';
 import { laptopIdFromPublicKey, verifySignature, type Identity } from '../peer/transport/identity';
 
 /** Separates these signatures from any other use of the same key. */
@@ -34,11 +34,11 @@ export function signedBytes(signed: Omit<SignedCommand, 'signature'>): Uint8Arra
   return new TextEncoder().encode(DOMAIN + canonicalJson({ version, classId, publicKey, commandId, clientTime, command }));
 }
 
-/** Sign `command` for `classId` as `author` (on the author's laptop, with their key). */
+/** Sign `command` (sealed already where it has private parts) for `classId` as `author` (on the author's laptop, with their key). */
 export function signCommand(
   author: Identity,
   classId: string,
-  command: ClassroomCommand,
+  command: LogCommand,
   options: { commandId?: string; clientTime?: number } = {},
 ): SignedCommand {
   const unsigned = {

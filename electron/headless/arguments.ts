@@ -22,6 +22,11 @@ export interface CliOptions {
   staticDir: string | null;
   /** Serve the API over HTTP even under the desktop app (without the app, HTTP is the only way in). */
   httpApi: boolean;
+  /**
+   * Snapshot each class after this many applied entries instead of the peer's default. For tests
+   * that need snapshots (and snapshot installs) to happen often; absent unless given.
+   */
+  snapshotEvery?: number;
 }
 
 export type ParsedArguments = { kind: 'run'; options: CliOptions } | { kind: 'help' } | { kind: 'error'; message: string };
@@ -47,6 +52,9 @@ Options:
   --static-dir <dir>       the built UI to serve at / (default out/renderer when it exists)
   --http-api               under the desktop app, serve the API over HTTP too (the app itself
                            needs no HTTP; run on its own, the node always serves HTTP)
+  --snapshot-every <n>     for tests: snapshot a class and compact its log once n entries were
+                           applied since the last snapshot (default 10000); small values make
+                           snapshots, and sending them to laptops that fell behind, frequent
   --help                   show this text
 
 stdout has one line per milestone, a word and a JSON object:
@@ -81,6 +89,7 @@ const OPTION_SPECS: Record<string, OptionSpec> = {
   'log-level': { takesValue: true },
   'static-dir': { takesValue: true },
   'http-api': { takesValue: false },
+  'snapshot-every': { takesValue: true },
   help: { takesValue: false },
 };
 
@@ -145,6 +154,7 @@ function checkOptions(
     const port = match ? Number(match[1]) : 0;
     if (port < 1 || port > 65_535) throw new UsageError(`--peer takes an address like LAPTOPID@192.168.1.20:4242, not ${JSON.stringify(peer)}`);
   }
+  const snapshotEvery = value('snapshot-every');
   return {
     dataDir: nonEmpty('data-dir', dataDir),
     name: optionalNonEmpty('name', value('name')),
@@ -160,6 +170,7 @@ function checkOptions(
     logLevel,
     staticDir: optionalNonEmpty('static-dir', value('static-dir')),
     httpApi,
+    ...(snapshotEvery === undefined ? {} : { snapshotEvery: entryCount('snapshot-every', snapshotEvery) }),
   };
 }
 
@@ -176,6 +187,12 @@ function optionalNonEmpty(name: string, text: string | undefined): string | null
 function port(name: string, text: string): number {
   const number = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
   if (!(number >= 0 && number <= 65_535)) throw new UsageError(`--${name} must be a port number from 0 to 65535, not ${JSON.stringify(text)}`);
+  return number;
+}
+
+function entryCount(name: string, text: string): number {
+  const number = /^\d{1,7}$/.test(text) ? Number(text) : NaN;
+  if (!(number >= 1)) throw new UsageError(`--${name} must be a number of log entries from 1 to 9999999, not ${JSON.stringify(text)}`);
   return number;
 }
 

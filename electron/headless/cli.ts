@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { KeySealer } from '../peer/secrets';
 import type { PeerService } from '../peer/service';
+import type { CompactionPolicy } from '../peer/storage';
 import { ServiceError } from '../peer/service';
 import { startApiServer, type ApiServer } from './api-server';
 import { parseArguments, USAGE, type CliOptions } from './arguments';
@@ -28,6 +29,8 @@ export interface PeerOpenOptions {
   logger: StructuredLogger;
   /** Under the desktop app, the system's keyring (through the main process) to seal the laptop's keys with; absent for a plain node. */
   sealer?: KeySealer;
+  /** When each class is snapshotted, from --snapshot-every (tests only); absent: the peer's default. */
+  compaction?: Partial<CompactionPolicy>;
 }
 
 export type OpenPeer = (options: PeerOpenOptions) => Promise<PeerService>;
@@ -195,6 +198,7 @@ async function runNode(run: NodeRun): Promise<number> {
       discovery: { enabled: options.discovery, ...(options.mdnsInterface ? { interface: options.mdnsInterface } : {}) },
       logger: logger.child('peer'),
       ...(portServer ? { sealer: portServer.sealer } : {}),
+      ...(options.snapshotEvery === undefined ? {} : { compaction: { entries: options.snapshotEvery } }),
     });
   } catch (error) {
     portServer?.close();

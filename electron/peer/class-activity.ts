@@ -2,7 +2,7 @@
 // index, and whether the class applied or refused it. The teacher's audit trail (every entry);
 // a student sees only their own actions.
 import type { ActivityEntry } from '../../shared/api';
-import type { ClassroomCommand } from '../../shared/classroom/commands';
+import type { LogCommand } from '../../shared/classroom/commands';
 import type { Entry } from '../raft';
 import { currentMember, userIdOf } from '../classroom';
 import type { ClassRuntime } from './class-runtime';
@@ -63,7 +63,7 @@ function describe(entry: Entry, nameOf: (userId: string) => string | null, title
   const { envelope: data, proposedAt } = unstampWrite(entry.data);
   const envelope = decodeEnvelope(data);
   if (typeof envelope === 'string') return null;
-  let signed: { commandId?: string; publicKey?: string; command?: ClassroomCommand };
+  let signed: { commandId?: string; publicKey?: string; command?: LogCommand };
   try {
     signed = JSON.parse(new TextDecoder().decode(envelope.command)) as typeof signed;
   } catch {
@@ -75,7 +75,7 @@ function describe(entry: Entry, nameOf: (userId: string) => string | null, title
   return { at: proposedAt, authorId, commandId: signed.commandId ?? null, type: signed.command.type, summary: summarize(who, signed.command, nameOf, titleOf) };
 }
 
-function summarize(who: string, command: ClassroomCommand, nameOf: (userId: string) => string | null, titleOf: (id: string) => string): string {
+function summarize(who: string, command: LogCommand, nameOf: (userId: string) => string | null, titleOf: (id: string) => string): string {
   const student = (id: string) => nameOf(id) ?? 'a student';
   switch (command.type) {
     case 'createClass':
@@ -109,5 +109,7 @@ function summarize(who: string, command: ClassroomCommand, nameOf: (userId: stri
       return `${who} ${command.excused ? 'excused' : 'stopped excusing'} ${student(command.studentId)} from “${titleOf(command.assignmentId)}”`;
     case 'comment':
       return `${who} commented on ${student(command.studentId)}’s “${titleOf(command.assignmentId)}”`;
+    case 'shareKeys':
+      return `${who} let ${nameOf(command.userId) ?? 'a teacher'} read ${command.keys.length === 1 ? 'one earlier item' : `${command.keys.length} earlier items`}`;
   }
 }

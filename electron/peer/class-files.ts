@@ -37,6 +37,11 @@ interface FileUse {
 
 export class ClassFiles {
   private readonly uploads = new Map<string, Upload>();
+  /**
+   * The background pull of a file under way on this laptop, hurried, to wait for rather than
+   * pull the file a second time; null when there is none (set by the peer: FileKeeper.hurry).
+   */
+  pullUnderWay: (sha256: string) => Promise<void> | null = () => null;
 
   constructor(
     readonly store: BlobStore,
@@ -88,6 +93,7 @@ export class ClassFiles {
     if (!reference || !mayRead(runtime, userId, use)) throw new ServiceError('NOT_FOUND', 'This file is not part of anything you can open in this class.');
     // Checked, not only present: a copy damaged on this disk is deleted and fetched again
     // instead of being handed to the UI (the check hashes the file once per run of the app).
+    if ((await this.store.checkedSize(sha256)) === null) await this.pullUnderWay(sha256);
     if ((await this.store.checkedSize(sha256)) === null) {
       const status = runtime.group.status();
       const candidates = likelyHolders({

@@ -9,7 +9,7 @@ import type { ForwardReply } from './routing/forward-protocol';
 import { Outbox } from './routing/outbox';
 import { ClassState, type ClassCommandResult, type ClassStateResult } from './routing/class-state';
 import { Router, type RequestSender } from './routing/router';
-import { SqliteStorage } from './storage';
+import { SqliteStorage, type CompactionPolicy } from './storage';
 import type { Logger } from './transport/types';
 
 /** Timing of the Raft group; the defaults aim at a failover well under two seconds on a LAN. */
@@ -23,6 +23,8 @@ export interface RaftTiming {
 const MAX_KEPT_RESULTS = 1024;
 
 export const DEFAULT_TIMING: RaftTiming = { tickMs: 50, electionTicks: 14, heartbeatTicks: 2 };
+/** When a class's log is compacted into a snapshot. */
+export const DEFAULT_COMPACTION: CompactionPolicy = { entries: 10_000, bytes: 16 * 1024 * 1024 };
 
 export interface ClassRuntimeOptions {
   classId: string;
@@ -36,6 +38,8 @@ export interface ClassRuntimeOptions {
   /** Laptops connected to us for this class now. */
   connectedPeers: () => string[];
   autopilot?: Partial<AutopilotOptions>;
+  /** Snapshot sooner than DEFAULT_COMPACTION (tests that crash nodes mid-snapshot). */
+  compaction?: Partial<CompactionPolicy>;
   logger: Logger;
   onChange: () => void;
   onApplied: (index: number) => void;
@@ -74,7 +78,7 @@ export class ClassRuntime {
       tickMs: options.timing.tickMs,
       electionTicks: options.timing.electionTicks,
       heartbeatTicks: options.timing.heartbeatTicks,
-      compaction: { entries: 10_000, bytes: 16 * 1024 * 1024 },
+      compaction: { ...DEFAULT_COMPACTION, ...options.compaction },
       logger: options.logger,
       applyAlongside: (applied) => {
         this.outbox.forgetApplied(applied);

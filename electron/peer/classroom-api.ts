@@ -1,11 +1,29 @@
 // The classroom part of the API, for one laptop's user: commands signed with the user's key and
 // sent through the class's router (exactly once, kept in the outbox while the class can't be
-// reached), and reads of the local copy, filtered for what this user may see.
+// reached), and reads of the local copy, filtered for what this user may see. A draft, a grade
+// and a comment are sealed here, before signing, for the people entitled to read them; reads open
+// them with this user's box key. A teacher's laptop passes the keys it holds on to a new teacher.
 import { randomBytes } from 'node:crypto';
 import type { ClassroomOverview, CommandOutcome } from '../../shared/api';
-import type { ClassroomCommand, ClassroomResult } from '../../shared/classroom/commands';
+import type { ClassroomCommand, ClassroomResult, LogCommand } from '../../shared/classroom/commands';
 import type { Gradebook, SubmissionView } from '../../shared/classroom/views';
-import { assignments, currentJoinCode, currentMember, gradebook, gradebookCsv, members, Rejection, rejectionsFor, signCommand, submission } from '../classroom';
+import {
+  assignments,
+  BoxOpener,
+  currentJoinCode,
+  currentMember,
+  gradebook,
+  gradebookCsv,
+  members,
+  Rejection,
+  rejectionsFor,
+  sealCommand,
+  SealingError,
+  shareKeysBatches,
+  signCommand,
+  submission,
+  type BoxKeyPair,
+} from '../classroom';
 import { displayJoinCode } from '../../shared/join-code';
 import type { ClassRuntime } from './class-runtime';
 import { ServiceError } from './service';
@@ -16,20 +34,71 @@ interface ClassInfoRow {
   subject: string;
 }
 
+/** How often a teacher's laptop looks for items a new teacher is waiting for, when the class is opened. */
+const SHARE_CHECK_MS = 10_000;
+
 export class ClassroomApi {
+  /** Opens the items sealed for this user. */
+  readonly opener: BoxOpener;
+  /** Classes whose keys this laptop is passing on now, and when it last looked. */
+  private readonly sharing = new Map<string, { running: boolean; lastCheck: number }>();
+
   constructor(
     /** This laptop's user: their key signs every command they make. */
     private readonly user: Identity,
     private readonly displayName: string,
-  ) {}
+    /** The user's box key: items are sealed for its public half and opened with its private half. */
+    private readonly box: BoxKeyPair,
+  ) {
+    this.opener = new BoxOpener(user.laptopId, box);
+  }
 
   get userId(): string {
     return this.user.laptopId;
   }
 
-  /** Sign `command` and send it; resolves once applied here, or `pending` after `waitMs`. */
+  /** Seal `command` where it has private parts, sign it and send it; resolves once applied here, or `pending` after `waitMs`. */
   async submit(runtime: ClassRuntime, command: ClassroomCommand, waitMs = 5000): Promise<CommandOutcome> {
     const commandId = randomBytes(12).toString('base64url');
+    let sealed: LogCommand;
+    try {
+      sealed = sealCommand(runtime.storage.database, runtime.classId, commandId, { userId: this.userId, boxKey: this.box.publicKey, opener: this.opener }, command);
+    } catch (error) {
+      // Refused here, before anything was sent: the author reads why, as from the class.
+      if (!(error instanceof SealingError)) throw error;
+      return { status: 'applied', result: { status: 'rejected', code: error.code, reason: error.reason, commandId, authorId: this.userId } };
+    }
+    const outcome = await this.send(runtime, sealed, commandId, waitMs);
+    if (outcome.status === 'applied' && command.type === 'addTeacher' && outcome.result.status === 'applied') void this.shareKeys(runtime).catch(() => undefined);
+    return outcome;
+  }
+
+  /**
+   * Give every current teacher the keys of the items this user can open and they cannot (a
+   * teacher added since). Runs on a teacher's laptop after adding a teacher and when the class is
+   * opened; one run per class at a time.
+   */
+  async shareKeys(runtime: ClassRuntime): Promise<number> {
+    const state = this.sharing.get(runtime.classId) ?? { running: false, lastCheck: 0 };
+    this.sharing.set(runtime.classId, state);
+    if (state.running) return 0;
+    state.running = true;
+    state.lastCheck = Date.now();
+    let shared = 0;
+    try {
+      const db = runtime.storage.database;
+      if (currentMember(db, this.userId)?.role !== 'teacher') return 0;
+      for (const batch of shareKeysBatches(db, runtime.classId, this.opener)) {
+        const outcome = await this.send(runtime, batch, randomBytes(12).toString('base64url'), 10_000);
+        if (outcome.status === 'applied' && outcome.result.status === 'applied') shared += batch.keys.length;
+      }
+    } finally {
+      state.running = false;
+    }
+    return shared;
+  }
+
+  private async send(runtime: ClassRuntime, command: LogCommand, commandId: string, waitMs: number): Promise<CommandOutcome> {
     const signed = signCommand(this.user, runtime.classId, command, { commandId });
     const outcome = await runtime.router.write(new TextEncoder().encode(JSON.stringify(signed)), waitMs);
     if (outcome.status === 'pending') return { status: 'pending', commandId };
@@ -42,6 +111,9 @@ export class ClassroomApi {
     const me = currentMember(db, this.userId);
     const base = { classId: runtime.classId, name: info?.name ?? '', subject: info?.subject ?? '', rejections: rejectionsFor(db, this.userId) };
     if (!me) return { ...base, joinCode: null, me: { userId: this.userId, displayName: this.displayName, role: null }, members: [], assignments: [] };
+    if (me.role === 'teacher' && Date.now() - (this.sharing.get(runtime.classId)?.lastCheck ?? 0) > SHARE_CHECK_MS) {
+      void this.shareKeys(runtime).catch(() => undefined);
+    }
     return {
       ...base,
       joinCode: me.role === 'teacher' ? shownJoinCode(db) : null,
@@ -52,15 +124,15 @@ export class ClassroomApi {
   }
 
   submission(runtime: ClassRuntime, assignmentId: string, studentId: string): SubmissionView {
-    return asServiceError(() => submission(runtime.storage.database, this.userId, assignmentId, studentId, Date.now()));
+    return asServiceError(() => submission(runtime.storage.database, this.opener, assignmentId, studentId, Date.now()));
   }
 
   gradebook(runtime: ClassRuntime): Gradebook {
-    return asServiceError(() => gradebook(runtime.storage.database, this.userId, Date.now()));
+    return asServiceError(() => gradebook(runtime.storage.database, this.opener, Date.now()));
   }
 
   exportGradebook(runtime: ClassRuntime): { csv: string } {
-    return asServiceError(() => ({ csv: gradebookCsv(runtime.storage.database, this.userId, Date.now()) }));
+    return asServiceError(() => ({ csv: gradebookCsv(runtime.storage.database, this.opener, Date.now()) }));
   }
 
   /** The laptops of the class's current teachers, from its replicated state. */
@@ -92,7 +164,7 @@ export class ClassroomApi {
   }
 
   /** What applying our command did: from the apply itself, else from the tables (after a restart). */
-  private resultOf(runtime: ClassRuntime, seq: number, commandId: string, command: ClassroomCommand): ClassroomResult {
+  private resultOf(runtime: ClassRuntime, seq: number, commandId: string, command: LogCommand): ClassroomResult {
     const result = runtime.takeResult(seq);
     if (result?.kind === 'classroom') {
       const { kind: _kind, ...classroom } = result;

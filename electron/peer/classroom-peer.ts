@@ -12,24 +12,30 @@ import { canonicalJoinCode, displayJoinCode, newJoinCode } from '../../shared/jo
 import { currentJoinCode } from '../classroom';
 import { admissionToken, admissionTokenMatches, doorTagOf, encodeTicketReply, isTicketRequest, JoinDoors, knock, type Ticket } from './class-joining';
 import { ClassRuntime, DEFAULT_TIMING, type RaftTiming } from './class-runtime';
+import type { CompactionPolicy } from './storage';
 import type { AutopilotOptions } from './autopilot';
 import { MdnsDiscovery } from './discovery';
 import { decodeForwardReply, encodeForwardRequest } from './routing/forward-protocol';
 import { encodeKeyValueCommand } from './storage';
 import { IDENTITY_FILE, loadOrCreateIdentity, WebSocketTransport, type Logger } from './transport';
-import { openSecretVault, type KeySealer } from './secrets';
+import { loadOrCreateBoxKey, openSecretVault, type KeySealer } from './secrets';
 import { ServiceError, type PeerService, type ServiceMethods } from './service';
 import { isPeerExchangeRequest } from './peer-exchange';
 import { LaptopAddressBook } from './laptop-addresses';
 import { withTimeout } from './util/with-timeout';
 import { ClassroomApi } from './classroom-api';
 import { ClassFiles } from './class-files';
+import { FileKeeper, type FileKeeperLimits } from './file-keeper';
 import { recentActivity } from './class-activity';
 import { answerBlobRequest, BlobStore, isBlobRequest, type SendRequest } from './blobs';
 import { isHoldRequest } from './blobs/hold-protocol';
 import { LIMITS } from '../../shared/classroom/commands';
 import { answerRecoveryRequest, gatherPlan, recoverClass, type RecoveryContext } from './recovery/class-recovery';
 import { isRecoveryRequest } from './recovery/protocol';
+import { ClassBackups } from './backups/class-backups';
+import type { BackupContext } from './backups/backup-context';
+import type { SecretVault } from './secrets';
+import type { Identity } from './transport';
 
 export interface ClassroomPeerOptions {
   dataDir: string;
@@ -41,8 +47,14 @@ export interface ClassroomPeerOptions {
   logger: Logger;
   timing?: Partial<RaftTiming>;
   autopilot?: Partial<AutopilotOptions>;
+  /** When each class's log is compacted (see ClassRuntime); the default suits a classroom. */
+  compaction?: Partial<CompactionPolicy>;
   /** The app's keyring (through the main process), to seal the laptop's keys with; absent or null: owner-only files. */
   sealer?: KeySealer | null;
+  /** How long a minute of an automatic backup schedule lasts: 60 000 ms (tests shorten it). */
+  backupMinuteMs?: number;
+  /** Limits of the background pulls of the files this laptop keeps (`files: 0`: none, for tests of reading). */
+  fileKeeping?: Partial<FileKeeperLimits>;
 }
 
 // Addresses rarely change: exchange on every new connection, and otherwise seldom, since each
@@ -73,6 +85,9 @@ export class ClassroomPeer implements PeerService {
   /** The doors (join codes) of this laptop's classes, and the one it is knocking at, if any. */
   private readonly doors: JoinDoors;
   private knocking: string | null = null;
+  private readonly backups: ClassBackups;
+  /** Pulls the files this laptop must keep, in the background. */
+  private readonly keeper: FileKeeper;
   /** Per class, the laptops of removed members out of its Raft group: not heard any more, whatever they know. */
   private readonly shutOut = new Map<string, Set<string>>();
   /** Classes this laptop is asking to be admitted to now. */
@@ -83,6 +98,7 @@ export class ClassroomPeer implements PeerService {
     const vault = await openSecretVault({ dataDir: options.dataDir, sealer: options.sealer ?? null, logger: options.logger });
     const identity = await loadOrCreateIdentity(options.dataDir, options.logger, IDENTITY_FILE, vault);
     const user = await loadOrCreateIdentity(options.dataDir, options.logger, USER_KEY_FILE, vault);
+    const box = loadOrCreateBoxKey(vault);
     const registry = new ClassRegistry(vault);
     const files = new ClassFiles(await BlobStore.open(join(options.dataDir, 'blobs')), options.logger);
     const transport = new WebSocketTransport({
@@ -93,7 +109,7 @@ export class ClassroomPeer implements PeerService {
       logger: options.logger,
     });
     await transport.start();
-    const peer = new ClassroomPeer(options, registry, transport, new ClassroomApi(user, options.displayName), files);
+    const peer = new ClassroomPeer(options, registry, transport, new ClassroomApi(user, options.displayName, box), files, { vault, user });
     try {
       await peer.start();
     } catch (error) {
@@ -109,6 +125,7 @@ export class ClassroomPeer implements PeerService {
     private readonly transport: WebSocketTransport,
     private readonly classroom: ClassroomApi,
     private readonly files: ClassFiles,
+    keys: { vault: SecretVault; user: Identity },
   ) {
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
     this.doors = new JoinDoors(transport, () => this.advertise());
@@ -118,8 +135,22 @@ export class ClassroomPeer implements PeerService {
       logger: options.logger,
       ownHost: () => this.reachableHost(),
     });
+    this.backups = new ClassBackups(this.backupContext(keys));
+    this.keeper = new FileKeeper({
+      laptopId: transport.laptopId,
+      store: files.store,
+      request: (classId) => this.requester(classId),
+      connectedPeers: (classId) => transport.connectedPeers(classId),
+      logger: options.logger,
+      limits: options.fileKeeping ?? {},
+    });
+    files.pullUnderWay = (sha256) => this.keeper.hurry(sha256);
     this.methods = {
       status: async () => this.status(),
+      exportBackup: async (params) => this.backups.exportBackup(params),
+      restoreBackup: async (params) => this.backups.restoreBackup(params),
+      setBackupSchedule: async (params) => this.backups.setSchedule(params),
+      backupStatus: async ({ classId }) => this.backups.status(classId),
       createClass: async ({ name, subject, displayName }) => this.createClass(name, subject ?? '', displayName),
       joinClass: async ({ joinCode, displayName, waitMs }) => this.joinClass(joinCode, displayName, waitMs),
       write: async ({ classId, command, waitMs }) => this.write(classId, command, waitMs),
@@ -177,6 +208,7 @@ export class ClassroomPeer implements PeerService {
       if (event.state !== 'disconnected') for (const tag of event.classes) this.classes.get(tag)?.nudge();
       // Also when a connection gains a class: a laptop that came in through a join code's door.
       if (event.state !== 'disconnected') void this.addressBook.exchange(this.classes.values(), event.laptopId);
+      if (event.state !== 'disconnected') this.keeper.reachable(event.laptopId, event.classes);
       this.emitStatusSoon();
     });
     for (const entry of this.registry.all()) {
@@ -184,6 +216,7 @@ export class ClassroomPeer implements PeerService {
       // Stopped while waiting to be admitted: ask again.
       if (entry.joining) void this.askToJoin(runtime, entry.joining.displayName, entry.joining.token);
     }
+    this.backups.start();
     this.addressBook.dialSaved();
     if (this.options.discovery.enabled) {
       this.discovery = new MdnsDiscovery({
@@ -276,6 +309,7 @@ export class ClassroomPeer implements PeerService {
       send: (to, message) => void this.transport.send(to, entry.classId, message),
       request: (to, payload, timeoutMs) => this.transport.request(to, entry.classId, payload, timeoutMs),
       connectedPeers: () => this.transport.connectedPeers(entry.classId),
+      ...(this.options.compaction ? { compaction: this.options.compaction } : {}),
       autopilot: {
         preferred: (): string[] => this.teachers(runtime),
         excluded: (): string[] => ClassroomApi.removedLaptops(runtime),
@@ -285,6 +319,7 @@ export class ClassroomPeer implements PeerService {
       onChange: () => this.emitStatusSoon(),
       onApplied: (index) => {
         this.syncDoor(runtime);
+        this.keeper.nudge(entry.classId);
         this.emit('applied', { classId: entry.classId, index });
       },
       onOutboxChange: (pending) => this.emit('outbox', { classId: entry.classId, pending }),
@@ -297,6 +332,7 @@ export class ClassroomPeer implements PeerService {
     });
     this.classes.set(entry.classId, runtime);
     runtime.start();
+    this.keeper.watch(runtime);
     this.syncDoor(runtime);
     this.advertise();
     return runtime;
@@ -529,10 +565,42 @@ export class ClassroomPeer implements PeerService {
     };
   }
 
+  /** What the backups need of this peer (electron/peer/backups). */
+  private backupContext(keys: { vault: SecretVault; user: Identity }): BackupContext {
+    return {
+      laptopId: this.laptopId,
+      user: keys.user,
+      opener: this.classroom.opener,
+      vault: keys.vault,
+      store: this.files.store,
+      logger: this.options.logger,
+      minuteMs: this.options.backupMinuteMs ?? 60_000,
+      classFile: (classId) => join(this.options.dataDir, 'classes', `${classId}.sqlite`),
+      findClass: (classId) => this.classes.get(classId),
+      classSecret: (classId) => {
+        const entry = this.registry.get(classId);
+        return entry ? secretBytes(entry) : undefined;
+      },
+      fetchBlob: async (runtime, sha256) => {
+        await this.files.read(runtime, this.classroom.userId, sha256, 0, 1, this.requester(runtime.classId));
+      },
+      adoptClass: (name, secret) => {
+        const entry = this.registry.add(name, secret, true);
+        this.transport.addClass(entry.classId, secret);
+        return this.openClass(entry, false);
+      },
+      submit: (runtime, command, waitMs) => this.classroom.submit(runtime, command, waitMs),
+      onProgress: (progress) => this.emit('backupProgress', progress),
+      onStatus: (status) => this.emit('backupStatus', status),
+    };
+  }
+
   // ---- shutdown -------------------------------------------------------------------------
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await this.backups.stop();
+      await this.keeper.stop();
       if (this.statusTimer) clearInterval(this.statusTimer);
       if (this.exchangeTimer) clearInterval(this.exchangeTimer);
       if (this.statusSoon) clearTimeout(this.statusSoon);

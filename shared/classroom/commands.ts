@@ -1,7 +1,7 @@
 // The classroom's commands: what a teacher or a student can ask the class to do. Each is signed
 // by its author and carried in the replicated log; every laptop checks it against these schemas
 // and the rules in electron/classroom before applying it. Runs anywhere.
-import { boundedText, finiteNumber, flag, list, literal, matching, nullable, object, oneOf, tagged, wholeNumber, type Infer } from '../schema';
+import { boundedText, finiteNumber, flag, list, literal, matching, nullable, object, oneOf, tagged, wholeNumber, type Infer, type Schema } from '../schema';
 import { JOIN_CODE_PATTERN, JOIN_CODE_LENGTH } from '../join-code';
 
 /** Limits that keep one command, and the class file, a sane size. */
@@ -19,6 +19,10 @@ export const LIMITS = {
   /** Attachments travel outside the log; this is the size a file may declare. */
   fileBytes: 50 * 1024 * 1024,
   points: 100_000,
+  /** Everyone an item is sealed for: its student and the class's teachers. */
+  recipients: 64,
+  /** Content keys one shareKeys command carries for a new teacher. */
+  sharedKeys: 500,
 } as const;
 
 /** Ids chosen by the author's laptop. */
@@ -50,6 +54,7 @@ const assignmentFields = {
   published: flag,
 };
 
+/** What a person asks for, as the UI sends it: the peer seals the private parts before signing (see logCommand). */
 export const classroomCommand = tagged('type', {
   /** The first command of a class: its creator becomes its first teacher. */
   createClass: object({
@@ -94,10 +99,121 @@ export const classroomCommand = tagged('type', {
   comment: object({ type: literal('comment'), commentId: idText, assignmentId: idText, studentId: boundedText(64), text: boundedText(LIMITS.comment) }),
 });
 export type ClassroomCommand = Infer<typeof classroomCommand>;
-export type ClassroomCommandType = ClassroomCommand['type'];
+
+/** base64url of exactly `bytes` bytes (no padding). */
+const base64urlBytes = (bytes: number, what: string) => matching(new RegExp(`^[A-Za-z0-9_-]{${Math.ceil((bytes * 4) / 3)}}$`), what);
+/** base64url of at most `maxBytes` bytes. */
+const base64urlUpTo = (maxBytes: number, what: string): Schema<string> => {
+  const shape = /^[A-Za-z0-9_-]*$/;
+  const maxChars = Math.ceil((maxBytes * 4) / 3);
+  return {
+    check: (value, path) =>
+      typeof value === 'string' && value.length <= maxChars && shape.test(value) ? null : `${path} must be ${what} of at most ${maxBytes} bytes`,
+  };
+};
+/** A user's X25519 public key ("box key"), raw, base64url: what items are sealed for. */
+export const boxKey = base64urlBytes(32, 'an X25519 public key in base64url');
+/**
+ * A content key wrapped for one recipient: an ephemeral X25519 public key (32), a nonce (12),
+ * the AES-GCM tag (16) and the wrapped 32-byte key (electron/classroom/sealing/box.ts).
+ */
+export const wrappedKey = base64urlBytes(92, 'a wrapped content key in base64url');
+const recipientKey = object({ userId: boundedText(64), key: wrappedKey });
+/**
+ * The sealed secret fields of one item (a draft's text, a grade, a comment): AES-256-GCM under a
+ * random content key, with that key wrapped for each recipient. The item's id is the id of the
+ * command that carries it; the associated data binds class, kind, assignment, student and id.
+ */
+const sealedItem = (maxPlainBytes: number) =>
+  object({
+    nonce: base64urlBytes(12, 'a 12-byte nonce in base64url'),
+    /** Ciphertext with its 16-byte tag at the end. */
+    data: base64urlUpTo(maxPlainBytes + 16, 'a ciphertext in base64url'),
+    keys: list(recipientKey, LIMITS.recipients),
+  });
+/** The most bytes a sealed item's JSON may take: every character of its text escaped as \uXXXX. */
+const sealedBytes = (maxChars: number) => maxChars * 6 + 1024;
+export type SealedItem = Infer<ReturnType<typeof sealedItem>>;
 
 /**
- * A command as it travels in the log: who wrote it, when by their clock, and their Ed25519
+ * A command as it is signed and carried in the replicated log. The same as what the UI sends,
+ * except: createClass and joinClass carry the author's box key; a draft, a grade and a comment
+ * carry their private parts sealed; returnGrade carries the draft's content key wrapped for the
+ * student; and shareKeys gives a new teacher the keys of items made before they joined.
+ * What the rules must see (who, which assignment, versions, whether a grade has a score, files)
+ * stays in the clear and signed.
+ */
+export const logCommand = tagged('type', {
+  createClass: object(
+    {
+      type: literal('createClass'),
+      name: boundedText(LIMITS.name),
+      subject: boundedText(LIMITS.name, { allowEmpty: true }),
+      displayName: boundedText(LIMITS.name),
+      laptopId: boundedText(64),
+      joinCode,
+    },
+    /** Absent only in classes made before items were sealed. */
+    { boxKey },
+  ),
+  setJoinCode: object({ type: literal('setJoinCode'), joinCode: nullable(joinCode) }),
+  joinClass: object({ type: literal('joinClass'), displayName: boundedText(LIMITS.name), laptopId: boundedText(64) }, { boxKey }),
+  addTeacher: object({ type: literal('addTeacher'), userId: boundedText(64) }),
+  removeMember: object({ type: literal('removeMember'), userId: boundedText(64) }),
+  createAssignment: object({ type: literal('createAssignment'), assignmentId: idText, ...assignmentFields }),
+  editAssignment: object({ type: literal('editAssignment'), assignmentId: idText, baseVersion: wholeNumber(1, 2 ** 31), ...assignmentFields }),
+  grantExtension: object({ type: literal('grantExtension'), assignmentId: idText, studentId: boundedText(64), dueAt: nullable(time) }),
+  saveDraft: object({
+    type: literal('saveDraft'),
+    assignmentId: idText,
+    baseVersion: wholeNumber(0, 2 ** 31),
+    files,
+    /** {text}, for the student and the teachers. */
+    sealed: sealedItem(sealedBytes(LIMITS.submissionText)),
+  }),
+  turnIn: object({ type: literal('turnIn'), assignmentId: idText }),
+  unsubmit: object({ type: literal('unsubmit'), assignmentId: idText }),
+  grade: object({
+    type: literal('grade'),
+    assignmentId: idText,
+    studentId: boundedText(64),
+    baseVersion: wholeNumber(0, 2 ** 31),
+    /** Whether the sealed grade has a score: an ungraded assignment takes none. */
+    scored: flag,
+    /** {score, feedback}, for the teachers only until it is returned. */
+    sealed: sealedItem(sealedBytes(LIMITS.feedback)),
+  }),
+  returnGrade: object({
+    type: literal('returnGrade'),
+    assignmentId: idText,
+    studentId: boundedText(64),
+    /** The sealed draft being returned (a draft changed meanwhile is not returned by mistake); null when there is none. */
+    itemId: nullable(idText),
+    /** The draft's content key wrapped for the student; null when there is nothing sealed to return. */
+    studentKey: nullable(wrappedKey),
+  }),
+  excuse: object({ type: literal('excuse'), assignmentId: idText, studentId: boundedText(64), excused: flag }),
+  comment: object({
+    type: literal('comment'),
+    commentId: idText,
+    assignmentId: idText,
+    studentId: boundedText(64),
+    /** {text}, for the student and the teachers. */
+    sealed: sealedItem(sealedBytes(LIMITS.comment)),
+  }),
+  /** A teacher gives another current teacher the content keys of items sealed before they could read them. */
+  shareKeys: object({
+    type: literal('shareKeys'),
+    userId: boundedText(64),
+    keys: list(object({ itemId: idText, key: wrappedKey }), LIMITS.sharedKeys),
+  }),
+});
+export type LogCommand = Infer<typeof logCommand>;
+export type LogCommandType = LogCommand['type'];
+export type ClassroomCommandType = LogCommandType;
+
+/**
+ * A command as it travels in the log (see logCommand): who wrote it, when by their clock, and their Ed25519
  * signature over everything else (electron/classroom/signing.ts says exactly what is signed).
  */
 export const signedCommand = object({
@@ -109,7 +225,7 @@ export const signedCommand = object({
   commandId: idText,
   /** The author's laptop clock when they acted (possibly offline): shown, never trusted for rules. */
   clientTime: time,
-  command: classroomCommand,
+  command: logCommand,
   /** base64url Ed25519 signature. */
   signature: boundedText(100),
 });

@@ -1,12 +1,24 @@
 // A class file with the classroom's tables, users with their own keys, and a clock: enough to
-// apply signed commands as every laptop does, and read the views each member may see.
+// apply signed commands as every laptop does, and read the views each member may see. A command
+// is sealed as the author's laptop seals it, from this replica's tables, then signed.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach } from 'vitest';
-import type { ClassroomCommand, ClassroomResult, SignedCommand } from '../../shared/classroom/commands';
-import { applyClassroomCommand, CLASSROOM_MIGRATIONS, CLASSROOM_TABLES, signCommand } from '../../electron/classroom';
+import type { ClassroomCommand, ClassroomResult, LogCommand, SignedCommand } from '../../shared/classroom/commands';
+import {
+  applyClassroomCommand,
+  BoxOpener,
+  CLASSROOM_MIGRATIONS,
+  CLASSROOM_TABLES,
+  generateBoxKeyPair,
+  sealCommand,
+  SealingError,
+  signCommand,
+  type BoxKeyPair,
+} from '../../electron/classroom';
 import { digestState } from '../../electron/peer/storage/digest';
 import { generateIdentity, type Identity } from '../../electron/peer/transport/identity';
 
@@ -26,11 +38,15 @@ export interface User {
   identity: Identity;
   id: string;
   name: string;
+  /** Their box key, and what opens the items sealed for it (what their laptop reads with). */
+  box: BoxKeyPair;
+  opener: BoxOpener;
 }
 
 export function user(name: string): User {
   const identity = generateIdentity();
-  return { identity, id: identity.laptopId, name };
+  const box = generateBoxKeyPair();
+  return { identity, id: identity.laptopId, name, box, opener: new BoxOpener(identity.laptopId, box) };
 }
 
 /** One laptop's copy of the class: its own file, the commands applied in log order. */
@@ -47,21 +63,56 @@ export class Replica {
     for (const migrate of CLASSROOM_MIGRATIONS) migrate(this.db);
   }
 
+  /** Everything applied here, in order, with its committed time: the class's log as this laptop saw it. */
+  readonly log: { signed: unknown; at: number }[] = [];
+
   /** Apply a signed command, as the log hands it to every laptop, in one transaction. */
   apply(signed: SignedCommand | unknown, committedAt = (this.now += 60_000)): ClassroomResult {
+    this.log.push({ signed, at: committedAt });
     return this.db.transaction(() => applyClassroomCommand(this.db, CLASS_ID, JSON.parse(JSON.stringify(signed)), committedAt))();
   }
 
-  /** Sign `command` as `author` (clock: the author's, by default the committed time) and apply it. */
+  /**
+   * Seal `command` as `author`'s laptop would from this copy of the class, sign it (clock: the
+   * author's, by default the committed time) and apply it. What the author's laptop refuses
+   * before sending comes back as a refusal, as the API answers it.
+   */
   run(author: User, command: ClassroomCommand, options: { clientTime?: number; at?: number } = {}): ClassroomResult {
     const at = options.at ?? (this.now += 60_000);
     this.now = Math.max(this.now, at);
-    return this.apply(signCommand(author.identity, CLASS_ID, command, { clientTime: options.clientTime ?? at }), at);
+    let signed: SignedCommand;
+    try {
+      signed = this.seal(author, command, { clientTime: options.clientTime ?? at });
+    } catch (error) {
+      if (!(error instanceof SealingError)) throw error;
+      return { status: 'rejected', code: error.code, reason: error.reason, commandId: null, authorId: author.id };
+    }
+    return this.apply(signed, at);
+  }
+
+  /** `command` sealed and signed by `author` from this copy of the class, not applied. */
+  seal(author: User, command: ClassroomCommand, options: { clientTime?: number; commandId?: string } = {}): SignedCommand {
+    const commandId = options.commandId ?? randomBytes(12).toString('base64url');
+    const sealed = sealCommand(this.db, CLASS_ID, commandId, { userId: author.id, boxKey: author.box.publicKey, opener: author.opener }, command);
+    return sign(author, sealed, { commandId, clientTime: options.clientTime ?? this.now });
+  }
+
+  /** Another laptop's copy: a fresh file that applied this one's log. */
+  replay(): Replica {
+    const other = new Replica();
+    for (const { signed, at } of this.log) other.apply(signed, at);
+    other.now = this.now;
+    return other;
   }
 
   digest(): string {
     return digestState(this.db, CLASSROOM_TABLES, 0);
   }
+}
+
+/** `command` (a log command, sealed already) signed by `author`. */
+export function sign(author: User, command: LogCommand, options: { commandId?: string; clientTime?: number } = {}): SignedCommand {
+  return signCommand(author.identity, CLASS_ID, command, options);
 }
 
 /** A class with a teacher and students who joined. */

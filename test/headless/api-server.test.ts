@@ -6,7 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ApiEventName, ApiEvents, ApiMethod } from '../../shared/api';
-import { apiMethods, ApiRequestError, EVENTS_PATH, EVENTS_PROTOCOL, HttpApiClient, MAX_BODY_BYTES } from '../../shared/http';
+import { apiEventNames, apiMethods, ApiRequestError, EVENTS_PATH, EVENTS_PROTOCOL, HttpApiClient, MAX_BODY_BYTES } from '../../shared/http';
 import { ServiceError } from '../../electron/peer/service';
 import { startApiServer } from '../../electron/headless/api-server';
 import { cannedResults, classStatus, exampleParams, FakePeerService } from './fake-service';
@@ -383,7 +383,7 @@ describe('events over the WebSocket', () => {
   it('closes the streams and unsubscribes from the peer when the server stops', async () => {
     const service = new FakePeerService();
     const server = await startApiServer({ service, token: TOKEN, logger: recordingLogger(), port: 0 });
-    expect(service.listenerCount()).toBe(3);
+    expect(service.listenerCount()).toBe(apiEventNames.length);
     const socket = await openSocket(`${server.url.replace('http', 'ws')}${EVENTS_PATH}?token=${TOKEN}`);
     const closed = once(socket, 'close');
     await server.close();

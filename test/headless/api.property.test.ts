@@ -32,7 +32,7 @@ const KNOWN_CODES = new Set<string>([...Object.values(HttpErrorCode), ...service
 function serviceErrorCodes(folder: string): string[] {
   const files = readdirSync(folder, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts'));
   const source = files.map((file) => readFileSync(join(folder, file), 'utf8')).join('\n');
-  return [...source.matchAll(/new ServiceError\(\s*'([A-Z][A-Z0-9_]*)'/g)].map((match) => match[1]!);
+  return [...source.matchAll(/(?:new ServiceError|backupError)\(\s*'([A-Z][A-Z0-9_]*)'/g)].map((match) => match[1]!);
 }
 /** Statuses the API answers bad input with; 500 would mean the input broke something inside. */
 const CALLER_STATUSES = new Set([200, 400, 413, 415]);
@@ -266,6 +266,10 @@ function paramsText(method: ApiMethod): fc.Arbitrary<string> {
     uploadChunk: () => objectText({ uploadId: quoted(anyString), offset: numberText, data: quoted(anyString) }),
     finishUpload: () => objectText({ uploadId: quoted(anyString) }),
     readFile: () => objectText({ classId: classIdText(), sha256: quoted(fc.oneof(anyString, fc.constant('0'.repeat(64)))), offset: numberText, length: numberText }),
+    exportBackup: () => objectText({ classId: classIdText(), folder: quoted(anyString), passphrase: quoted(anyString) }),
+    restoreBackup: () => objectText({ file: quoted(anyString), passphrase: quoted(anyString) }),
+    setBackupSchedule: () => objectText({ classId: classIdText(), folder: quoted(anyString), passphrase: quoted(anyString), everyMinutes: numberText }),
+    backupStatus: () => objectText({ classId: classIdText() }),
   };
   return fc.oneof({ weight: 1, arbitrary: jsonText }, { weight: 3, arbitrary: own[method]() });
 }
@@ -377,6 +381,10 @@ const RUNS: Record<ApiMethod, number> = {
   uploadChunk: 60,
   finishUpload: 40,
   readFile: 60,
+  exportBackup: 40,
+  restoreBackup: 40,
+  setBackupSchedule: 40,
+  backupStatus: 40,
 };
 
 describe('random parameters', () => {
@@ -420,6 +428,10 @@ describe('malformed bodies', () => {
     uploadChunk: '{"uploadId":"u","offset":0,"data":"aGVsbG8="}',
     finishUpload: '{"uploadId":"u"}',
     readFile: '{"classId":"c","sha256":"00","offset":0,"length":5}',
+    exportBackup: '{"classId":"c","folder":"/tmp","passphrase":"p"}',
+    restoreBackup: '{"file":"/nonexistent","passphrase":"p"}',
+    setBackupSchedule: '{"classId":"c","folder":"/tmp","passphrase":"p","everyMinutes":0}',
+    backupStatus: '{"classId":"c"}',
   };
 
   it('not JSON: refused as BAD_REQUEST (or read as the JSON it turned out to be)', async () => {

@@ -88,6 +88,10 @@ export const cannedResults: { [M in ApiMethod]: ApiResult<M> } = {
   uploadChunk: { received: 5 },
   finishUpload: { sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', name: 'hello.txt', type: 'text/plain', size: 5 },
   readFile: { data: 'aGVsbG8=', size: 5 },
+  exportBackup: { file: '/media/usb/Physics 2B 2025-01-01 10-00-00.quorum-backup', bytes: 4096 },
+  restoreBackup: { classId: 'class-1' },
+  setBackupSchedule: { classId: 'class-1', schedule: { folder: '/media/usb', everyMinutes: 30, keep: 10 }, lastBackup: null, lastFailure: null, nextAt: 1_790_000_000_000, running: false },
+  backupStatus: { classId: 'class-1', schedule: null, lastBackup: null, lastFailure: null, nextAt: null, running: false },
 };
 
 /** Parameters every method accepts, one example each. */
@@ -110,6 +114,10 @@ export const exampleParams: { [M in ApiMethod]: ApiParams<M> } = {
   uploadChunk: { uploadId: 'upload-1', offset: 0, data: 'aGVsbG8=' },
   finishUpload: { uploadId: 'upload-1' },
   readFile: { classId: 'class-1', sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', offset: 0, length: 5 },
+  exportBackup: { classId: 'class-1', folder: '/media/usb', passphrase: 'a long passphrase' },
+  restoreBackup: { file: '/media/usb/x.quorum-backup', passphrase: 'a long passphrase' },
+  setBackupSchedule: { classId: 'class-1', folder: '/media/usb', passphrase: 'a long passphrase', everyMinutes: 30, keep: 10 },
+  backupStatus: { classId: 'class-1' },
 };
 
 type Listener = (payload: never) => void;

@@ -4,7 +4,8 @@
 // real command replayed. Every replica applies the same log, refuses each of them by its own
 // checks, and ends with the same state, in which the real grade stands.
 import { afterEach, describe, expect, it } from 'vitest';
-import { signCommand } from '../../electron/classroom';
+import { BoxOpener, generateBoxKeyPair, sealCommand, signCommand, userIdOf } from '../../electron/classroom';
+import { FileVault, loadOrCreateBoxKey } from '../../electron/peer/secrets';
 import type { ClassRuntime } from '../../electron/peer/class-runtime';
 import type { ClassroomPeer } from '../../electron/peer/classroom-peer';
 import { decodeEnvelope } from '../../electron/peer/routing/envelope';
@@ -87,15 +88,22 @@ describe('a modified laptop leading the class', () => {
     const leader = runtimeOf(leaderPeer, classId);
     const realGrade = loggedCommands(leader).find((logged) => logged.json.command.type === 'grade');
     expect(realGrade).toBeDefined();
-    const anaKey = await loadOrCreateIdentity(laptops.dirs[1]!, silentLogger, 'user-key.pem');
-    // In the shape the UI sends (a replica expects grades sealed for their readers): refused either way.
-    const fullMarks = { type: 'grade', assignmentId: 'lab-pendulum', studentId: anaId, baseVersion: 1, score: 20, feedback: 'Perfect.' } as ClassroomCommand;
+    const fullMarks: ClassroomCommand = { type: 'grade', assignmentId: 'lab-pendulum', studentId: anaId, baseVersion: 1, score: 20, feedback: 'Perfect.' };
     const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+    /** `fullMarks` as `author`'s laptop would seal it for the class's readers, then signed: a well-formed grade. */
+    const sealedBy = (author: ReturnType<typeof generateIdentity>, box: ReturnType<typeof loadOrCreateBoxKey>, commandId: string) => {
+      const userId = userIdOf(Buffer.from(author.publicKey).toString('base64url'))!;
+      const sealed = sealCommand(leader.storage.database, classId, commandId, { userId, boxKey: box.publicKey, opener: new BoxOpener(userId, box) }, fullMarks);
+      return encode(signCommand(author, classId, sealed, { commandId }));
+    };
 
     // A grade signed by a key nobody in the class has.
-    expect(await injectAsLeader(leader, encode(signCommand(generateIdentity(), classId, fullMarks as never)))).toMatchObject({ status: 'rejected' });
-    // Ana's own key, giving herself full marks.
-    expect(await injectAsLeader(leader, encode(signCommand(anaKey, classId, fullMarks as never)))).toMatchObject({ status: 'rejected' });
+    const stranger = generateIdentity();
+    expect(await injectAsLeader(leader, sealedBy(stranger, generateBoxKeyPair(), 'stranger-grade-1'))).toMatchObject({ status: 'rejected', code: 'NOT_A_MEMBER' });
+    // Ana's own keys, giving herself full marks.
+    const anaVault = new FileVault(laptops.dirs[1]!);
+    const anaKey = await loadOrCreateIdentity(laptops.dirs[1]!, silentLogger, 'user-key.pem');
+    expect(await injectAsLeader(leader, sealedBy(anaKey, loadOrCreateBoxKey(anaVault), 'ana-self-grade-1'))).toMatchObject({ status: 'rejected', code: 'NOT_ALLOWED' });
     // The teacher's real command, altered after it was signed: now for the assignment's full marks.
     const altered = JSON.parse(new TextDecoder().decode(realGrade!.bytes)) as { command: Record<string, unknown>; clientTime: number };
     altered.clientTime += 1;

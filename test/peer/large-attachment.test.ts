@@ -40,6 +40,12 @@ interface LogLine {
 }
 
 /** A laptop whose log the test reads, opened as `Laptops.start` opens its own and closed with them. */
+/**
+ * This file is about the read path (who holds a file, who repairs it): the background file keeper,
+ * which would copy it to every laptop that keeps files meanwhile, is off (see file-keeping.test.ts).
+ */
+const READ_PATH_ONLY = { fileKeeping: { files: 0 } };
+
 async function startLogged(name: string, dataDir: string, log: LogLine[]): Promise<ClassroomPeer> {
   const record =
     (level: keyof Logger) =>
@@ -55,6 +61,7 @@ async function startLogged(name: string, dataDir: string, log: LogLine[]): Promi
     discovery: { enabled: false },
     logger,
     autopilot: { intervalMs: 100 },
+    ...READ_PATH_ONLY,
   });
   laptops.open.push(peer);
   return peer;
@@ -112,12 +119,12 @@ async function turnedInWhileTeacherAway() {
   let teacher = await startLogged('Ms Rivera', teacherDir, teacherLog);
   const { classId, joinCode } = await teacher.methods.createClass({ name: 'Physics 3' });
   const dirs = { ben: folder('ben'), cleo: folder('cleo'), ana: folder('ana') };
-  const ben = await laptops.start('Ben', dirs.ben);
-  const cleo = await laptops.start('Cleo', dirs.cleo);
+  const ben = await laptops.start('Ben', dirs.ben, READ_PATH_ONLY);
+  const cleo = await laptops.start('Cleo', dirs.cleo, READ_PATH_ONLY);
   await connectAll([teacher, ben, cleo]);
   for (const student of [ben, cleo]) await student.methods.joinClass({ joinCode });
   await eventually('three voters', async () => (await classStatus(teacher, classId)).voters.length === 3, 30_000);
-  const ana = await laptops.start('Ana', dirs.ana);
+  const ana = await laptops.start('Ana', dirs.ana, READ_PATH_ONLY);
   await connectAll([teacher, ben, cleo, ana]);
   await ana.methods.joinClass({ joinCode });
   for (const student of [ben, cleo, ana]) {
@@ -235,7 +242,7 @@ describe('a 20 MiB attachment across laptops', () => {
     // Ana's laptop, restarted, checks its copy before handing it out: damaged, so it is dropped
     // and a sound one fetched (from the teacher's or the leader's laptop).
     await ana.close();
-    const anaAgain = await laptops.start('Ana', anaDir);
+    const anaAgain = await laptops.start('Ana', anaDir, READ_PATH_ONLY);
     await eventually('Ana’s laptop back in class', async () => (await classStatus(anaAgain, classId)).leader !== null, 30_000);
     expect(sha256Of(await readWhole(anaAgain, classId, file))).toBe(file.sha256);
     expect(await holds(anaDir, file)).toBe(true);

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClassroomPeer } from '../../electron/peer/classroom-peer';
+import { ClassroomPeer, type ClassroomPeerOptions } from '../../electron/peer/classroom-peer';
 import { silentLogger } from '../../electron/peer/transport';
 import type { ClassStatus } from '../../shared/api';
 
@@ -12,8 +12,8 @@ export class Laptops {
   readonly dirs: string[] = [];
   readonly open: ClassroomPeer[] = [];
 
-  /** A laptop with a fresh folder, or restarted on `dataDir`. */
-  async start(name: string, dataDir = mkdtempSync(join(tmpdir(), `quorum-peer-${name}-`))): Promise<ClassroomPeer> {
+  /** A laptop with a fresh folder, or restarted on `dataDir`; `options` override the defaults below. */
+  async start(name: string, dataDir = mkdtempSync(join(tmpdir(), `quorum-peer-${name}-`)), options: Partial<ClassroomPeerOptions> = {}): Promise<ClassroomPeer> {
     if (!this.dirs.includes(dataDir)) this.dirs.push(dataDir);
     const peer = await ClassroomPeer.open({
       dataDir,
@@ -23,6 +23,7 @@ export class Laptops {
       discovery: { enabled: false },
       logger: silentLogger,
       autopilot: { intervalMs: 100 },
+      ...options,
     });
     this.open.push(peer);
     return peer;

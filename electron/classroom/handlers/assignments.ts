@@ -1,10 +1,10 @@
 // Assignments: created and edited by teachers, with per-student extensions. An edit names the
 // version it was based on; one based on an older version is refused, never merged silently.
-import type { ClassroomCommand } from '../../../shared/classroom/commands';
+import type { LogCommand } from '../../../shared/classroom/commands';
 import { requireAssignment, requireStudentMember, requireTeacher, type CommandContext, type Handler } from '../context';
 import { refuse } from '../rejection';
 
-type Command<T extends ClassroomCommand['type']> = Extract<ClassroomCommand, { type: T }>;
+type Command<T extends LogCommand['type']> = Extract<LogCommand, { type: T }>;
 type AssignmentFields = Omit<Command<'createAssignment'>, 'type' | 'assignmentId'>;
 
 export const createAssignment: Handler<Command<'createAssignment'>> = (context, command) => {

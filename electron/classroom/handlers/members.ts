@@ -1,9 +1,9 @@
 // Who is in the class: its creation, students joining, teachers added, members removed.
-import type { ClassroomCommand } from '../../../shared/classroom/commands';
+import type { LogCommand } from '../../../shared/classroom/commands';
 import { memberOf, requireTeacher, type Handler } from '../context';
 import { refuse } from '../rejection';
 
-type Command<T extends ClassroomCommand['type']> = Extract<ClassroomCommand, { type: T }>;
+type Command<T extends LogCommand['type']> = Extract<LogCommand, { type: T }>;
 
 export const createClass: Handler<Command<'createClass'>> = ({ db, signed, authorId, now }, command) => {
   if (db.prepare('SELECT 1 FROM class_info').get()) refuse('CONFLICT', 'This class has already been created.');
@@ -15,7 +15,7 @@ export const createClass: Handler<Command<'createClass'>> = ({ db, signed, autho
     now,
     command.joinCode,
   );
-  addMember(db, authorId, signed.publicKey, command.displayName, 'teacher', now);
+  addMember(db, authorId, signed.publicKey, command.boxKey ?? null, command.displayName, 'teacher', now);
   addLaptop(db, authorId, command.laptopId);
 };
 
@@ -24,7 +24,10 @@ export const joinClass: Handler<Command<'joinClass'>> = ({ db, signed, authorId,
   const existing = author ?? memberOf(db, authorId);
   if (existing?.removed_at != null) refuse('NOT_ALLOWED', 'You were removed from this class; ask the teacher to add you again.');
   // Joining again from another laptop (or after a lost answer) only adds the laptop.
-  if (!existing) addMember(db, authorId, signed.publicKey, command.displayName, 'student', now);
+  if (!existing) addMember(db, authorId, signed.publicKey, command.boxKey ?? null, command.displayName, 'student', now);
+  // A member from before items were sealed gives their box key once; it is never replaced, so
+  // nobody can make a classmate's next items sealed for a key of their own choosing.
+  else if (existing.box_key === null && command.boxKey !== undefined) db.prepare('UPDATE members SET box_key = ? WHERE user_id = ?').run(command.boxKey, authorId);
   addLaptop(db, authorId, command.laptopId);
 };
 
@@ -52,10 +55,19 @@ export const removeMember: Handler<Command<'removeMember'>> = (context, command)
   db.prepare('UPDATE members SET removed_at = ? WHERE user_id = ?').run(now, command.userId);
 };
 
-function addMember(db: import('better-sqlite3').Database, userId: string, publicKey: string, name: string, role: 'teacher' | 'student', now: number): void {
-  db.prepare('INSERT INTO members (user_id, public_key, display_name, role, joined_at, removed_at) VALUES (?, ?, ?, ?, ?, NULL)').run(
+function addMember(
+  db: import('better-sqlite3').Database,
+  userId: string,
+  publicKey: string,
+  boxKey: string | null,
+  name: string,
+  role: 'teacher' | 'student',
+  now: number,
+): void {
+  db.prepare('INSERT INTO members (user_id, public_key, box_key, display_name, role, joined_at, removed_at) VALUES (?, ?, ?, ?, ?, ?, NULL)').run(
     userId,
     publicKey,
+    boxKey,
     name,
     role,
     now,

@@ -1,15 +1,17 @@
 // A student's work on an assignment: a private draft, turned in (every turn-in kept as an
 // attempt), unsubmitted and turned in again until the grade is returned or the cut-off passes.
 // Lateness is decided later from the committed turn-in time; the student's own clock is kept
-// beside it for the teacher to see, never used for a rule.
-import type { ClassroomCommand } from '../../../shared/classroom/commands';
+// beside it for the teacher to see, never used for a rule. The text is sealed for the student and
+// the class's teachers; the tables keep only its item.
+import type { LogCommand } from '../../../shared/classroom/commands';
 import { requirePublishedAssignment, requireStudent, type AssignmentRow, type CommandContext, type Handler } from '../context';
 import { refuse } from '../rejection';
+import { dropIfUnused, keepSealedItem } from '../sealing/item-rules';
 
-type Command<T extends ClassroomCommand['type']> = Extract<ClassroomCommand, { type: T }>;
+type Command<T extends LogCommand['type']> = Extract<LogCommand, { type: T }>;
 
 interface SubmissionRow {
-  text: string;
+  item_id: string | null;
   files: string;
   turned_in: number;
   attempts: number;
@@ -27,12 +29,14 @@ export const saveDraft: Handler<Command<'saveDraft'>> = (context, command) => {
     refuse('STALE', `This work was changed elsewhere since you opened it (now version ${version}); reload it and try again.`, version);
   }
   if (current?.turned_in) refuse('NOT_ALLOWED', 'Unsubmit the work before changing it.');
+  const itemId = keepSealedItem(context, { kind: 'submission', assignmentId: command.assignmentId, studentId: student.user_id, sealed: command.sealed, withStudent: true });
   db.prepare(
-    `INSERT INTO submissions (assignment_id, student_id, text, files, turned_in, turned_in_at, turned_in_client_at, attempts, updated_at, version)
-     VALUES (?, ?, ?, ?, 0, NULL, NULL, 0, ?, 1)
-     ON CONFLICT (assignment_id, student_id) DO UPDATE SET text = excluded.text, files = excluded.files, updated_at = excluded.updated_at,
-       version = version + 1`,
-  ).run(command.assignmentId, student.user_id, command.text, JSON.stringify(command.files), now);
+    `INSERT INTO submissions (assignment_id, student_id, text, item_id, files, turned_in, turned_in_at, turned_in_client_at, attempts, updated_at, version)
+     VALUES (?, ?, '', ?, ?, 0, NULL, NULL, 0, ?, 1)
+     ON CONFLICT (assignment_id, student_id) DO UPDATE SET text = '', item_id = excluded.item_id, files = excluded.files,
+       updated_at = excluded.updated_at, version = version + 1`,
+  ).run(command.assignmentId, student.user_id, itemId, JSON.stringify(command.files), now);
+  dropIfUnused(db, current?.item_id ?? null);
 };
 
 export const turnIn: Handler<Command<'turnIn'>> = (context, command) => {
@@ -51,8 +55,8 @@ export const turnIn: Handler<Command<'turnIn'>> = (context, command) => {
        turned_in_client_at = excluded.turned_in_client_at, attempts = attempts + 1, updated_at = excluded.updated_at, version = version + 1`,
   ).run(command.assignmentId, student.user_id, now, signed.clientTime, now);
   db.prepare(
-    `INSERT INTO attempts (assignment_id, student_id, attempt, text, files, turned_in_at, turned_in_client_at)
-     SELECT assignment_id, student_id, ?, text, files, turned_in_at, turned_in_client_at FROM submissions WHERE assignment_id = ? AND student_id = ?`,
+    `INSERT INTO attempts (assignment_id, student_id, attempt, text, item_id, files, turned_in_at, turned_in_client_at)
+     SELECT assignment_id, student_id, ?, text, item_id, files, turned_in_at, turned_in_client_at FROM submissions WHERE assignment_id = ? AND student_id = ?`,
   ).run(attempt, command.assignmentId, student.user_id);
 };
 
@@ -73,7 +77,7 @@ export const unsubmit: Handler<Command<'unsubmit'>> = (context, command) => {
 
 function submissionOf({ db }: CommandContext, assignmentId: string, studentId: string): SubmissionRow | undefined {
   return db
-    .prepare('SELECT text, files, turned_in, attempts, version FROM submissions WHERE assignment_id = ? AND student_id = ?')
+    .prepare('SELECT item_id, files, turned_in, attempts, version FROM submissions WHERE assignment_id = ? AND student_id = ?')
     .get(assignmentId, studentId) as SubmissionRow | undefined;
 }
 

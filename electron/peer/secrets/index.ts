@@ -4,3 +4,4 @@ export { KeySealerError, type KeySealer, type KeySealerFailure } from './key-sea
 export { openSecretVault, VAULT_KEY_FILE, type OpenSecretVaultOptions } from './open-secret-vault';
 export { SealedVault } from './sealed-vault';
 export { SEALED_SUFFIX, SecretVaultError, type SecretVault, type SecretVaultErrorCode } from './secret-vault';
+export { BOX_KEY_FILE, loadOrCreateBoxKey } from './box-key';

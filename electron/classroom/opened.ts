@@ -1,0 +1,54 @@
+// What a reader makes of a sealed item once opened: its fields checked (a laptop that was
+// tampered with can seal anything), a score checked against the assignment's range, and a
+// sentence in place of what cannot be opened. Never throws: a view always shows.
+import type { ItemOpener } from './sealing/opener';
+import type Database from 'better-sqlite3';
+
+/** Shown instead of text this reader cannot open. */
+export const UNREADABLE_TEXT = '[This cannot be opened on this laptop: it has not been shared with you yet, or it was damaged on the way.]';
+/** Shown instead of a grade this reader cannot open. */
+export const UNREADABLE_GRADE = '[This grade cannot be opened on this laptop: it has not been shared with you yet, or it was damaged on the way.]';
+
+/** The text of a draft or a comment: sealed in `itemId`, or the clear text of a row from before items were sealed. */
+export function openedText(db: Database.Database, opener: ItemOpener, itemId: string | null, clearText: string): string {
+  if (itemId === null) return clearText;
+  const content = opener.open(db, itemId);
+  return isRecord(content) && typeof content.text === 'string' ? content.text : UNREADABLE_TEXT;
+}
+
+export interface OpenedGrade {
+  score: number | null;
+  feedback: string;
+}
+
+/** A grade's score and feedback, the score only if it fits `pointsPossible` (else a sentence says why it is not shown). */
+export function openedGrade(
+  db: Database.Database,
+  opener: ItemOpener,
+  itemId: string | null,
+  clear: OpenedGrade,
+  pointsPossible: number | null,
+): OpenedGrade {
+  if (itemId === null) return clear;
+  const content = opener.open(db, itemId);
+  if (!isRecord(content) || typeof content.feedback !== 'string' || (content.score !== null && typeof content.score !== 'number')) {
+    return { score: null, feedback: UNREADABLE_GRADE };
+  }
+  const score = content.score as number | null;
+  const problem = scoreProblem(score, pointsPossible);
+  if (problem) return { score: null, feedback: `[${problem} So this grade’s score is not shown.]${content.feedback ? `\n\n${content.feedback}` : ''}` };
+  return { score, feedback: content.feedback };
+}
+
+/** Why `score` does not fit an assignment of `pointsPossible` points, or null when it does. */
+export function scoreProblem(score: number | null, pointsPossible: number | null): string | null {
+  if (score === null) return null;
+  if (pointsPossible === null) return 'This assignment is ungraded, so it takes feedback but no score.';
+  if (Number.isFinite(score) && score > pointsPossible) return `The score can be at most ${pointsPossible} points.`;
+  if (!Number.isFinite(score) || score < 0) return `The score must be a number from 0 to ${pointsPossible}.`;
+  return null;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,119 @@
+// The author's side of sealing: a command as a person asked for it (what the UI sends) turned
+// into the command that is signed and carried in the log, on the author's laptop, from the
+// author's copy of the class. The private parts are sealed for their readers as that copy names
+// them (every replica checks the same list when it applies the command); what only a reader can
+// check, such as a score's range, is checked here before anything is sent.
+import type Database from 'better-sqlite3';
+import type { ClassroomCommand, LogCommand, RejectionCode } from '../../../shared/classroom/commands';
+import { LIMITS } from '../../../shared/classroom/commands';
+import { scoreProblem } from '../opened';
+import { sealItem, wrapKeyFor, type ItemAddress } from './items';
+import { readersOf } from './item-rules';
+import type { ItemOpener } from './opener';
+
+/** Why a command could not be sealed here; nothing was sent. `reason` is a sentence for the author. */
+export class SealingError extends Error {
+  constructor(
+    readonly code: RejectionCode,
+    readonly reason: string,
+  ) {
+    super(reason);
+    this.name = 'SealingError';
+  }
+}
+
+/** The author as sealing needs them: their id, their box key, and their opener (to pass on keys they hold). */
+export interface SealingAuthor {
+  userId: string;
+  boxKey: string;
+  opener: ItemOpener;
+}
+
+/** `command` as it is signed: sealed where it has private parts. `commandId` is the id it will be signed with. */
+export function sealCommand(db: Database.Database, classId: string, commandId: string, author: SealingAuthor, command: ClassroomCommand): LogCommand {
+  const address = (kind: ItemAddress['kind'], assignmentId: string, studentId: string): ItemAddress => ({ classId, kind, assignmentId, studentId, itemId: commandId });
+  switch (command.type) {
+    case 'createClass':
+    case 'joinClass':
+      return { ...command, boxKey: author.boxKey };
+    case 'saveDraft': {
+      const { text, ...clear } = command;
+      const readers = readersOf(db, author.userId, true);
+      return { ...clear, sealed: sealItem(address('submission', command.assignmentId, author.userId), { text }, readers).sealed };
+    }
+    case 'grade': {
+      const { score, feedback, ...clear } = command;
+      const pointsPossible = db.prepare('SELECT points_possible FROM assignments WHERE assignment_id = ?').pluck().get(command.assignmentId) as
+        | number
+        | null
+        | undefined;
+      // An unknown assignment is refused by the rules; a score is checked against a known one.
+      const problem = pointsPossible === undefined ? null : scoreProblem(score, pointsPossible);
+      if (problem) throw new SealingError('NOT_ALLOWED', problem);
+      const readers = readersOf(db, command.studentId, false);
+      return { ...clear, scored: score !== null, sealed: sealItem(address('grade', command.assignmentId, command.studentId), { score, feedback }, readers).sealed };
+    }
+    case 'comment': {
+      const { text, ...clear } = command;
+      const readers = readersOf(db, command.studentId, true);
+      return { ...clear, sealed: sealItem(address('comment', command.assignmentId, command.studentId), { text }, readers).sealed };
+    }
+    case 'returnGrade':
+      return { ...command, ...studentKeyOf(db, classId, author, command.assignmentId, command.studentId) };
+    default:
+      return command;
+  }
+}
+
+/** The draft being returned, and its content key wrapped for the student. */
+function studentKeyOf(
+  db: Database.Database,
+  classId: string,
+  author: SealingAuthor,
+  assignmentId: string,
+  studentId: string,
+): { itemId: string | null; studentKey: string | null } {
+  const itemId = (db.prepare('SELECT item_id FROM grades WHERE assignment_id = ? AND student_id = ?').pluck().get(assignmentId, studentId) as string | null | undefined) ?? null;
+  if (itemId === null) return { itemId, studentKey: null };
+  const boxKey = db.prepare('SELECT box_key FROM members WHERE user_id = ?').pluck().get(studentId) as string | null | undefined;
+  if (boxKey == null) return { itemId, studentKey: null };
+  const contentKey = author.opener.contentKey(db, itemId);
+  if (!contentKey) {
+    throw new SealingError(
+      'NOT_ALLOWED',
+      'This grade cannot be opened on this laptop yet, so it cannot be returned from here. It is shared with you once a teacher who can read it opens the class.',
+    );
+  }
+  return { itemId, studentKey: wrapKeyFor(contentKey, classId, itemId, { userId: studentId, boxKey }) };
+}
+
+/** Items some current teacher has no key for, that `opener`'s user can open: what a new teacher is waiting for. */
+export function itemsToShare(db: Database.Database, opener: ItemOpener): { userId: string; boxKey: string; itemId: string }[] {
+  return db
+    .prepare(
+      `SELECT t.user_id AS userId, t.box_key AS boxKey, i.item_id AS itemId FROM members t
+       JOIN item_keys mine ON mine.user_id = @me
+       JOIN sealed_items i ON i.item_id = mine.item_id
+       WHERE t.role = 'teacher' AND t.removed_at IS NULL AND t.box_key IS NOT NULL AND t.user_id <> @me
+         AND NOT EXISTS (SELECT 1 FROM item_keys k WHERE k.item_id = i.item_id AND k.user_id = t.user_id)
+       ORDER BY t.user_id, i.item_id`,
+    )
+    .all({ me: opener.userId }) as { userId: string; boxKey: string; itemId: string }[];
+}
+
+/** shareKeys commands that give every current teacher the keys this user can pass on, in batches a command may carry. */
+export function shareKeysBatches(db: Database.Database, classId: string, opener: ItemOpener): Extract<LogCommand, { type: 'shareKeys' }>[] {
+  const byTeacher = new Map<string, { boxKey: string; keys: { itemId: string; key: string }[] }>();
+  for (const missing of itemsToShare(db, opener)) {
+    const contentKey = opener.contentKey(db, missing.itemId);
+    if (!contentKey) continue; // ours does not open (damaged): another teacher may share it
+    let entry = byTeacher.get(missing.userId);
+    if (!entry) byTeacher.set(missing.userId, (entry = { boxKey: missing.boxKey, keys: [] }));
+    entry.keys.push({ itemId: missing.itemId, key: wrapKeyFor(contentKey, classId, missing.itemId, { userId: missing.userId, boxKey: missing.boxKey }) });
+  }
+  const batches: Extract<LogCommand, { type: 'shareKeys' }>[] = [];
+  for (const [userId, { keys }] of byTeacher) {
+    for (let i = 0; i < keys.length; i += LIMITS.sharedKeys) batches.push({ type: 'shareKeys', userId, keys: keys.slice(i, i + LIMITS.sharedKeys) });
+  }
+  return batches;
+}
