@@ -4,21 +4,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClassroomPeer } from '../../electron/peer/classroom-peer';
 import type { ClassroomCommand } from '../../shared/classroom/commands';
-import { classStatus, connectAll, eventually, Laptops } from './support';
+import { applied, classroomOf, classStatus, eventually, Laptops } from './support';
 
 const laptops = new Laptops();
 afterEach(() => laptops.cleanUp());
 
 async function classroomOfThree() {
-  const teacher = await laptops.start('Ms Rivera');
-  const { classId, joinCode } = await teacher.methods.createClass({ name: 'Physics 3' });
-  const ana = await laptops.start('Ana');
-  const ben = await laptops.start('Ben');
-  await connectAll([teacher, ana, ben]);
-  for (const student of [ana, ben]) await student.methods.joinClass({ joinCode });
-  for (const student of [ana, ben]) {
-    await eventually('the student registered in the class', async () => (await student.methods.classroom({ classId })).me.role === 'student', 30_000);
-  }
+  const { teacher, students, classId } = await classroomOf(laptops, 'Ms Rivera', ['Ana', 'Ben']);
+  const [ana, ben] = students as [ClassroomPeer, ClassroomPeer];
   return { teacher, ana, ben, classId };
 }
 
@@ -33,11 +26,6 @@ const lab = {
   materials: [],
   published: true,
 } satisfies ClassroomCommand;
-
-async function applied(peer: ClassroomPeer, classId: string, command: ClassroomCommand) {
-  const outcome = await peer.methods.submitCommand({ classId, command });
-  if (outcome.status !== 'applied' || outcome.result.status !== 'applied') throw new Error(`not applied: ${JSON.stringify(outcome)}`);
-}
 
 describe('a classroom on three laptops', () => {
   it('carries an assignment from the teacher to a student and a returned grade back, each seeing only their own', async () => {

@@ -12,7 +12,7 @@ import { decodeEnvelope } from '../../electron/peer/routing/envelope';
 import { unstampWrite } from '../../electron/peer/routing/leader-stamp';
 import { generateIdentity, loadOrCreateIdentity, silentLogger } from '../../electron/peer/transport';
 import type { ClassroomCommand } from '../../shared/classroom/commands';
-import { classStatus, connectAll, eventually, Laptops } from './support';
+import { applied, classroomOf, classStatus, eventually, Laptops } from './support';
 
 const laptops = new Laptops();
 afterEach(() => laptops.cleanUp());
@@ -20,11 +20,6 @@ afterEach(() => laptops.cleanUp());
 /** The laptop's replica of the class, as a modified build of Quorum would reach it. */
 function runtimeOf(peer: ClassroomPeer, classId: string): ClassRuntime {
   return (peer as unknown as { classes: Map<string, ClassRuntime> }).classes.get(classId)!;
-}
-
-async function applied(peer: ClassroomPeer, classId: string, command: ClassroomCommand): Promise<void> {
-  const outcome = await peer.methods.submitCommand({ classId, command });
-  if (outcome.status !== 'applied' || outcome.result.status !== 'applied') throw new Error(`not applied: ${JSON.stringify(outcome)}`);
 }
 
 /** The signed commands in the leader's log, as the bytes that were proposed. */
@@ -54,16 +49,9 @@ async function injectAsLeader(leader: ClassRuntime, bytes: Uint8Array): Promise<
 
 describe('a modified laptop leading the class', () => {
   it('cannot get a forged, a self-awarded, an altered or a replayed grade past any replica', async () => {
-    const teacher = await laptops.start('Ms Rivera');
-    const { classId, joinCode } = await teacher.methods.createClass({ name: 'Physics 3' });
-    const ana = await laptops.start('Ana');
-    const ben = await laptops.start('Ben');
+    const { teacher, students, classId } = await classroomOf(laptops, 'Ms Rivera', ['Ana', 'Ben']);
+    const [ana, ben] = students as [ClassroomPeer, ClassroomPeer];
     const all = [teacher, ana, ben];
-    await connectAll(all);
-    for (const student of [ana, ben]) await student.methods.joinClass({ joinCode });
-    for (const student of [ana, ben]) {
-      await eventually('the student registered', async () => (await student.methods.classroom({ classId })).me.role === 'student', 30_000);
-    }
     const anaId = (await ana.methods.classroom({ classId })).me.userId;
     await applied(teacher, classId, {
       type: 'createAssignment',

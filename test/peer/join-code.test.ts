@@ -11,20 +11,14 @@ import { doorTagOf } from '../../electron/peer/class-joining';
 import { classTag } from '../../electron/peer/discovery';
 import { ServiceError } from '../../electron/peer/service';
 import { IDENTITY_FILE } from '../../electron/peer/transport/identity';
-import type { ClassroomCommand } from '../../shared/classroom/commands';
 import { canonicalJoinCode, displayJoinCode, newJoinCode } from '../../shared/join-code';
-import { classStatus, connectAll, eventually, Laptops } from './support';
+import { applied, classStatus, connectAll, eventually, Laptops } from './support';
 
 const laptops = new Laptops();
 afterEach(() => laptops.cleanUp());
 
 /** How long a join with a code that opens nothing looks before giving up, in these tests. */
 const SHORT_WAIT_MS = 1500;
-
-async function applied(peer: ClassroomPeer, classId: string, command: ClassroomCommand): Promise<void> {
-  const outcome = await peer.methods.submitCommand({ classId, command });
-  if (outcome.status !== 'applied' || outcome.result.status !== 'applied') throw new Error(`not applied: ${JSON.stringify(outcome)}`);
-}
 
 async function joinError(peer: ClassroomPeer, joinCode: string): Promise<ServiceError> {
   const error = await peer.methods.joinClass({ joinCode, waitMs: SHORT_WAIT_MS }).then(

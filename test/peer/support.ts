@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ClassroomPeer, type ClassroomPeerOptions } from '../../electron/peer/classroom-peer';
 import { silentLogger } from '../../electron/peer/transport';
 import type { ClassStatus } from '../../shared/api';
+import type { ClassroomCommand } from '../../shared/classroom/commands';
 
 /** The laptops a test opened and their folders, closed and removed by `cleanUp`. */
 export class Laptops {
@@ -58,4 +59,32 @@ export async function connectAll(all: ClassroomPeer[]): Promise<void> {
       await a.methods.addPeerAddress({ address: (await b.methods.status({})).address });
     }
   }
+}
+
+/**
+ * A class created on a teacher's laptop and joined by one laptop per student (every laptop given
+ * every other's address), each student registered: the start of most classroom tests.
+ */
+export async function classroomOf(
+  laptops: Laptops,
+  teacherName: string,
+  studentNames: string[],
+  className = 'Physics 3',
+): Promise<{ teacher: ClassroomPeer; students: ClassroomPeer[]; classId: string; joinCode: string }> {
+  const teacher = await laptops.start(teacherName);
+  const { classId, joinCode } = await teacher.methods.createClass({ name: className });
+  const students: ClassroomPeer[] = [];
+  for (const name of studentNames) students.push(await laptops.start(name));
+  await connectAll([teacher, ...students]);
+  for (const student of students) await student.methods.joinClass({ joinCode });
+  for (const student of students) {
+    await eventually('the student registered in the class', async () => (await student.methods.classroom({ classId })).me.role === 'student', 30_000);
+  }
+  return { teacher, students, classId, joinCode };
+}
+
+/** Submit `command` as `peer`'s user and insist that the class applied it. */
+export async function applied(peer: ClassroomPeer, classId: string, command: ClassroomCommand): Promise<void> {
+  const outcome = await peer.methods.submitCommand({ classId, command, waitMs: 10_000 });
+  if (outcome.status !== 'applied' || outcome.result.status !== 'applied') throw new Error(`not applied: ${JSON.stringify(outcome)}`);
 }

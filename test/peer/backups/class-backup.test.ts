@@ -11,8 +11,8 @@ import type { ClassroomPeer } from '../../../electron/peer/classroom-peer';
 import { BackupFileReader } from '../../../electron/peer/backups/backup-file-reader';
 import { ClassState } from '../../../electron/peer/routing/class-state';
 import { digestState } from '../../../electron/peer/storage/digest';
-import type { ClassroomCommand, FileRef } from '../../../shared/classroom/commands';
-import { classStatus, connectAll, eventually, Laptops } from '../support';
+import type { FileRef } from '../../../shared/classroom/commands';
+import { applied, classroomOf, classStatus, connectAll, eventually, Laptops } from '../support';
 
 const laptops = new Laptops();
 const folders: string[] = [];
@@ -27,11 +27,6 @@ function newFolder(name: string): string {
   const folder = mkdtempSync(join(tmpdir(), `quorum-${name}-`));
   folders.push(folder);
   return folder;
-}
-
-async function applied(peer: ClassroomPeer, classId: string, command: ClassroomCommand): Promise<void> {
-  const outcome = await peer.methods.submitCommand({ classId, command, waitMs: 10_000 });
-  if (outcome.status !== 'applied' || outcome.result.status !== 'applied') throw new Error(`not applied: ${JSON.stringify(outcome)}`);
 }
 
 async function upload(peer: ClassroomPeer, name: string, bytes: Buffer): Promise<FileRef> {
@@ -56,15 +51,8 @@ async function readWhole(peer: ClassroomPeer, classId: string, file: FileRef): P
 
 /** A teacher and two students with an assignment (with material), a turned-in file, a returned grade and a comment. */
 async function classWithWork() {
-  const teacher = await laptops.start('Ms Rivera');
-  const { classId, joinCode } = await teacher.methods.createClass({ name: 'Physics 3' });
-  const ana = await laptops.start('Ana');
-  const ben = await laptops.start('Ben');
-  await connectAll([teacher, ana, ben]);
-  for (const student of [ana, ben]) await student.methods.joinClass({ joinCode });
-  for (const student of [ana, ben]) {
-    await eventually('the student registered', async () => (await student.methods.classroom({ classId })).me.role === 'student', 30_000);
-  }
+  const { teacher, students, classId, joinCode } = await classroomOf(laptops, 'Ms Rivera', ['Ana', 'Ben']);
+  const [ana, ben] = students as [ClassroomPeer, ClassroomPeer];
   // Bytes that are not all alike, over a record's size, so a file spans several records.
   const material = Buffer.alloc(1_300_000);
   for (let i = 0; i < material.byteLength; i++) material[i] = (i * 31 + (i >> 10)) & 0xff;
