@@ -8,6 +8,7 @@ export type Route =
   | { name: 'editAssignment'; assignmentId: string | null }
   | { name: 'grades' }
   | { name: 'people' }
+  | { name: 'backups' }
   | { name: 'network' };
 
 export class Navigation {
