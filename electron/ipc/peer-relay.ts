@@ -11,6 +11,12 @@ import type { Logger } from '../peer/transport/types';
 import { answerSealRequest, type Keyring } from './key-sealing-service';
 import { PeerErrorCode, readPeerMessage, type MainToPeerMessage, type PeerReadyMessage } from './peer-port-protocol';
 
+/**
+ * Calls that copy a whole class (a backup of hundreds of megabytes onto a slow USB stick) may
+ * take far longer than a call should; they report progress by events meanwhile.
+ */
+export const LONG_CALLS_MS: Partial<Record<ApiMethod, number>> = { exportBackup: 60 * 60_000, restoreBackup: 60 * 60_000 };
+
 export interface PeerRelayOptions {
   /** Sends a message to the peer process. */
   post(message: MainToPeerMessage): void;
@@ -62,7 +68,7 @@ export class PeerRelay {
         if (!this.pending.delete(id)) return;
         this.options.logger.warn('the peer did not answer a call in time', { method, id, timeoutMs: this.options.timeoutMs });
         resolve(failure({ code: PeerErrorCode.timeout, message: TIMEOUT_MESSAGE }));
-      }, this.options.timeoutMs);
+      }, Math.max(this.options.timeoutMs, LONG_CALLS_MS[method] ?? 0));
       this.pending.set(id, { method, resolve, timer });
       try {
         this.options.post({ type: 'call', id, method, params });

@@ -63,6 +63,15 @@ describe('PeerRelay', () => {
     expect(logger.entries).toContainEqual(expect.objectContaining({ level: 'warn', message: 'dropped a response to no call in flight' }));
   });
 
+  it('gives a backup or a restore as long as copying a whole class may take', async () => {
+    const { process, relay } = setUp(1000);
+    const backup = relay.call('exportBackup', { classId: 'c', folder: '/media/usb', passphrase: 'a long passphrase' });
+    await vi.advanceTimersByTimeAsync(30 * 60_000);
+    expect(relay.inFlight).toBe(1);
+    process.answer(1, { file: '/media/usb/Physics.quorum-backup', bytes: 1 });
+    expect(await backup).toEqual({ ok: true, result: { file: '/media/usb/Physics.quorum-backup', bytes: 1 } });
+  });
+
   it('answers every call in flight at once when the process is gone, and every later call too', async () => {
     const { relay, process } = setUp();
     const first = relay.call('status', {});

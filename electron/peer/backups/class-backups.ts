@@ -8,10 +8,7 @@ import { backupError } from './errors';
 import { checkFolder, requireTeacher, writeClassBackup } from './export-backup';
 import { checkNewPassphrase } from './passphrase';
 import { restoreClassBackup } from './restore-backup';
-
-const MAX_EVERY_MINUTES = 7 * 24 * 60;
-const DEFAULT_KEEP = 10;
-const MAX_KEEP = 1000;
+import { DEFAULT_KEEP, MAX_EVERY_MINUTES, MAX_KEEP } from '../../../shared/backup-limits';
 
 export class ClassBackups {
   private readonly writing = new Set<string>();

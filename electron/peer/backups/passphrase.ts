@@ -2,10 +2,10 @@
 // every guess cost memory and time, so a lost USB stick does not give the class away to whoever
 // tries common passphrases; the cost parameters travel in the file's header so they can grow.
 import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { MIN_PASSPHRASE_LENGTH } from '../../../shared/backup-limits';
 import { backupError } from './errors';
 
-/** Shorter passphrases are refused: a backup carries the class's secret and every student's work. */
-export const MIN_PASSPHRASE_LENGTH = 12;
+export { MIN_PASSPHRASE_LENGTH };
 export const KEY_BYTES = 32;
 const SALT_BYTES = 16;
 const CHECK_BYTES = 16;

@@ -2,12 +2,9 @@
 // thing that is wrong, or null. The peer checks the same again (electron/peer/backups); checking
 // here too means a teacher hears about a short passphrase at once, not after a round trip.
 
-/** The peer refuses shorter passphrases (MIN_PASSPHRASE_LENGTH in electron/peer/backups/passphrase.ts). */
-export const MIN_PASSPHRASE_LENGTH = 12;
-/** The longest interval the peer accepts: a week. */
-export const MAX_EVERY_MINUTES = 7 * 24 * 60;
-/** The most backups the peer keeps in a folder. */
-export const MAX_KEEP = 1000;
+import { MAX_EVERY_MINUTES, MAX_KEEP, MIN_PASSPHRASE_LENGTH } from '../../../shared/backup-limits';
+
+export { MAX_EVERY_MINUTES, MAX_KEEP, MIN_PASSPHRASE_LENGTH };
 
 /** A folder path as typed: only its surrounding spaces are dropped (a folder name may contain others). */
 export function cleanPath(path: string): string {
