@@ -3,6 +3,8 @@
 // sentence in place of what cannot be opened. Never throws: a view always shows.
 import type { ItemOpener } from './sealing/opener';
 import type Database from 'better-sqlite3';
+import type { FileRef } from '../../shared/classroom/commands';
+import { attachmentsIn, shownReferenceOf } from './sealing/attachments';
 
 /** Shown instead of text this reader cannot open. */
 export const UNREADABLE_TEXT = '[This cannot be opened on this laptop: it has not been shared with you yet, or it was damaged on the way.]';
@@ -14,6 +16,24 @@ export function openedText(db: Database.Database, opener: ItemOpener, itemId: st
   if (itemId === null) return clearText;
   const content = opener.open(db, itemId);
   return isRecord(content) && typeof content.text === 'string' ? content.text : UNREADABLE_TEXT;
+}
+
+/**
+ * A draft's (or turned-in attempt's) text and files as the reader sees them: each sealed file
+ * under its own name, type and size (its hash stays the sealed copy's, which is what is read);
+ * a file the reader cannot open keeps the reference that names nothing of it.
+ */
+export function openedWork(db: Database.Database, opener: ItemOpener, itemId: string | null, clear: { text: string; files: FileRef[] }): { text: string; files: FileRef[] } {
+  if (itemId === null) return clear;
+  const content = opener.open(db, itemId);
+  const text = isRecord(content) && typeof content.text === 'string' ? content.text : UNREADABLE_TEXT;
+  const attachments = attachmentsIn(content);
+  if (attachments === null) return { text, files: clear.files };
+  const files = clear.files.map((file) => {
+    const attachment = attachments.find((candidate) => candidate.sha256 === file.sha256);
+    return attachment ? shownReferenceOf(attachment) : file;
+  });
+  return { text, files };
 }
 
 export interface OpenedGrade {

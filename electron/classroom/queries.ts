@@ -1,13 +1,14 @@
 // Reading the classroom for one viewer. Every query takes the viewer's user id and shows only
 // what they may see: a student their own work and returned grades, a teacher everything.
 // Whole-class views read each table once and join in memory (a year is ~8,000 submissions).
-// Drafts, grades and comments are sealed: the views open them with the viewer's opener (their
-// box key), so a view shows what the viewer can read and a sentence for what they cannot.
+// Drafts (with the names, types and sizes of their files), grades and comments are sealed: the
+// views open them with the viewer's opener (their box key), so a view shows what the viewer can
+// read and a sentence (or a file named for nothing) for what they cannot.
 import type Database from 'better-sqlite3';
 import type { FileRef, RejectionCode } from '../../shared/classroom/commands';
 import type { AssignmentView, Gradebook, GradeView, MemberView, RejectionView, SubmissionView } from '../../shared/classroom/views';
 import { memberOf, type AssignmentRow, type MemberRow } from './context';
-import { openedGrade, openedText, type OpenedGrade } from './opened';
+import { openedGrade, openedText, openedWork, type OpenedGrade } from './opened';
 import type { ItemOpener } from './sealing/opener';
 import { refuse } from './rejection';
 import { statusOf } from './status';
@@ -90,7 +91,7 @@ export function submission(db: Database.Database, opener: ItemOpener, assignment
   const reading = { db, opener, viewer };
   return {
     ...submissionView(reading, assignment, studentId, row, gradeRow, due, now),
-    text: row ? openedText(db, opener, row.item_id, row.text) : '',
+    ...(row ? openedWork(db, opener, row.item_id, { text: row.text, files: JSON.parse(row.files) as FileRef[] }) : { text: '', files: [] }),
     comments: comments.map((c) => ({
       commentId: c.comment_id,
       authorId: c.author_id,

@@ -2,12 +2,20 @@
 // reads that pull a missing file from the laptops likely to hold it, and the two checks that
 // keep files where they belong: who may be served a file, and that the leader holds a file
 // before a command referring to it is proposed.
+//
+// A file a student attaches to their work is sealed here, on their laptop, when the draft that
+// attaches it is sealed (an upload does not know yet whether it is a teacher's material, which
+// stays as it is for the whole class, or a student's work): its sealed copy is a new blob, and
+// only that blob leaves this laptop. Every other laptop moves, keeps and backs up the sealed copy
+// as any blob; a reader's laptop opens it with the key it finds in the draft it can open.
 import { randomBytes } from 'node:crypto';
 import type { FileRef } from '../../shared/classroom/commands';
 import { LIMITS } from '../../shared/classroom/commands';
 import { BlobFetcher, BlobStore, likelyHolders, sha256Hex, type SendRequest } from './blobs';
 import { decodeHoldReply, decodeHoldRequest, encodeHoldReply, encodeHoldRequest } from './blobs/hold-protocol';
-import { currentMember } from '../classroom';
+import { currentMember, SealingError, type ItemOpener } from '../classroom';
+import { attachmentAccess, attachmentsOfWork, secretOf, type SealedAttachment } from '../classroom/sealing/attachments';
+import { FileCipherError, newFileSecret, openFileRange, sealFile } from '../classroom/sealing/file-cipher';
 import type { ClassRuntime } from './class-runtime';
 import { ClassroomApi } from './classroom-api';
 import { ServiceError } from './service';
@@ -52,8 +60,10 @@ export class ClassFiles {
 
   startUpload(name: string, type: string, size: number): { uploadId: string } {
     this.dropIdleUploads();
-    if (size > LIMITS.fileBytes) {
-      throw new ServiceError('FILE_TOO_LARGE', `This file is ${megabytes(size)}; attachments can be at most ${megabytes(LIMITS.fileBytes)}.`);
+    // Not fileBytes: a file attached to work must still fit once sealed.
+    if (size > LIMITS.attachmentBytes) {
+      const [shown, limit] = megabytesApart(size, LIMITS.attachmentBytes);
+      throw new ServiceError('FILE_TOO_LARGE', `This file is ${shown}; attachments can be at most ${limit}.`);
     }
     if (name.trim().length === 0 || name.length > LIMITS.fileName) throw new ServiceError('BAD_FILE_NAME', 'A file needs a name of 1 to 255 characters.');
     if (this.uploads.size >= MAX_UPLOADS) throw new ServiceError('BUSY', 'Too many files are being added at once; wait for one to finish.');
@@ -84,10 +94,84 @@ export class ClassFiles {
     return { sha256, name: upload.name, type: upload.type || 'application/octet-stream', size: upload.size };
   }
 
+  // ---- sealing a student's files --------------------------------------------------------------
+
+  /**
+   * The files of a draft `opener`'s user is about to save, sealed: a file the draft or an earlier
+   * turn-in had keeps its key; a file uploaded here is sealed under a new key into a new blob.
+   * Throws SealingError (a sentence; nothing was sent) when an uploaded file is not here.
+   */
+  async sealAttachments(runtime: ClassRuntime, opener: ItemOpener, assignmentId: string, files: readonly FileRef[]): Promise<SealedAttachment[]> {
+    const earlier = attachmentsOfWork(runtime.storage.database, opener, assignmentId, opener.userId);
+    const sealed: SealedAttachment[] = [];
+    for (const file of files) sealed.push(earlier.get(file.sha256) ?? (await this.sealUpload(file)));
+    return sealed;
+  }
+
+  private async sealUpload(file: FileRef): Promise<SealedAttachment> {
+    const size = await this.store.checkedSize(file.sha256);
+    if (size === null) throw new SealingError('NOT_FOUND', `“${file.name}” is no longer on this laptop; add the file again.`);
+    if (size > LIMITS.attachmentBytes) {
+      const [shown, limit] = megabytesApart(size, LIMITS.attachmentBytes);
+      throw new SealingError('NOT_ALLOWED', `“${file.name}” is ${shown}; attachments can be at most ${limit}.`);
+    }
+    const plaintext = await this.store.read(file.sha256, 0, size);
+    const secret = newFileSecret();
+    const sealed = sealFile(plaintext, secret);
+    const sha256 = await this.store.put(sealed);
+    return {
+      sha256,
+      sealedSize: sealed.byteLength,
+      name: file.name,
+      type: file.type,
+      size,
+      plainSha256: file.sha256,
+      key: Buffer.from(secret.key).toString('base64url'),
+      nonce: Buffer.from(secret.nonce).toString('base64url'),
+    };
+  }
+
   // ---- reading ------------------------------------------------------------------------------
 
-  /** `length` bytes of a file of the class from `offset`, pulled from another laptop first if needed. */
-  async read(runtime: ClassRuntime, userId: string, sha256: string, offset: number, length: number, request: SendRequest): Promise<{ data: string; size: number }> {
+  /**
+   * `length` bytes of a file of the class from `offset`, pulled from another laptop first if
+   * needed, and opened with `opener`'s key where it is sealed. `size` is the file's own size.
+   */
+  async read(runtime: ClassRuntime, opener: ItemOpener, sha256: string, offset: number, length: number, request: SendRequest): Promise<{ data: string; size: number }> {
+    const access = attachmentAccess(runtime.storage.database, opener, sha256);
+    const mayOpen = this.mayFetch(runtime, opener.userId, sha256);
+    if (mayOpen && access.kind === 'locked') {
+      throw new ServiceError(
+        'LOCKED_FILE',
+        'This file cannot be opened on this laptop yet: its key has not been shared with you. It is, once a teacher who can read it opens the class.',
+      );
+    }
+    await this.fetch(runtime, opener.userId, sha256, request);
+    const size = (await this.store.size(sha256)) ?? 0;
+    if (access.kind === 'sealed') {
+      const { attachment } = access;
+      try {
+        const bytes = await openFileRange(secretOf(attachment), attachment.size, size, (at, count) => this.store.read(sha256, at, count), offset, length);
+        return { data: bytes.toString('base64'), size: attachment.size };
+      } catch (error) {
+        if (error instanceof FileCipherError) throw new ServiceError('DAMAGED_FILE', error.message);
+        throw error;
+      }
+    }
+    const bytes = offset >= size ? new Uint8Array(0) : await this.store.read(sha256, offset, Math.min(length, size - offset));
+    return { data: Buffer.from(bytes).toString('base64'), size };
+  }
+
+  /** True when `userId` may have this file of the class on their laptop (sealed or not). */
+  private mayFetch(runtime: ClassRuntime, userId: string, sha256: string): boolean {
+    return referenceOf(runtime, sha256) !== null && mayRead(runtime, userId, fileUse(runtime, sha256));
+  }
+
+  /**
+   * Makes sure this laptop holds the file as the class stores it (sealed, for a student's work),
+   * pulling it from the laptops likely to hold it: for reading, and for a teacher's backup.
+   */
+  async fetch(runtime: ClassRuntime, userId: string, sha256: string, request: SendRequest): Promise<void> {
     const use = fileUse(runtime, sha256);
     const reference = referenceOf(runtime, sha256);
     if (!reference || !mayRead(runtime, userId, use)) throw new ServiceError('NOT_FOUND', 'This file is not part of anything you can open in this class.');
@@ -111,9 +195,6 @@ export class ClassFiles {
         });
       }
     }
-    const size = (await this.store.size(sha256)) ?? 0;
-    const bytes = offset >= size ? new Uint8Array(0) : await this.store.read(sha256, offset, Math.min(length, size - offset));
-    return { data: Buffer.from(bytes).toString('base64'), size };
   }
 
   // ---- serving other laptops -----------------------------------------------------------------
@@ -226,6 +307,11 @@ function laptopsOf(runtime: ClassRuntime, userIds: string[]): string[] {
   return userIds.flatMap((id) => statement.all(id) as string[]);
 }
 
-function megabytes(bytes: number): string {
-  return `${(bytes / 1_000_000).toFixed(1)} MB`;
+/** Two sizes in megabytes, with as many decimals as it takes to show that they differ. */
+function megabytesApart(bytes: number, limit: number): [string, string] {
+  for (let digits = 1; digits < 6; digits++) {
+    const [a, b] = [(bytes / 1_000_000).toFixed(digits), (limit / 1_000_000).toFixed(digits)];
+    if (a !== b) return [`${a} MB`, `${b} MB`];
+  }
+  return [`${bytes} bytes`, `${limit} bytes`];
 }

@@ -1,11 +1,12 @@
 // The classroom part of the API, for one laptop's user: commands signed with the user's key and
 // sent through the class's router (exactly once, kept in the outbox while the class can't be
-// reached), and reads of the local copy, filtered for what this user may see. A draft, a grade
-// and a comment are sealed here, before signing, for the people entitled to read them; reads open
-// them with this user's box key. A teacher's laptop passes the keys it holds on to a new teacher.
+// reached), and reads of the local copy, filtered for what this user may see. A draft (with the
+// files it attaches), a grade and a comment are sealed here, before signing, for the people
+// entitled to read them; reads open them with this user's box key. A teacher's laptop passes the
+// keys it holds on to a new teacher.
 import { randomBytes } from 'node:crypto';
 import type { ClassroomOverview, CommandOutcome } from '../../shared/api';
-import type { ClassroomCommand, ClassroomResult, LogCommand } from '../../shared/classroom/commands';
+import type { ClassroomCommand, ClassroomResult, FileRef, LogCommand } from '../../shared/classroom/commands';
 import type { Gradebook, SubmissionView } from '../../shared/classroom/views';
 import {
   assignments,
@@ -23,7 +24,9 @@ import {
   signCommand,
   submission,
   type BoxKeyPair,
+  type ItemOpener,
 } from '../classroom';
+import type { SealedAttachment } from '../classroom/sealing/attachments';
 import { displayJoinCode } from '../../shared/join-code';
 import type { ClassRuntime } from './class-runtime';
 import { ServiceError } from './service';
@@ -32,6 +35,12 @@ import type { Identity } from './transport';
 interface ClassInfoRow {
   name: string;
   subject: string;
+}
+
+/** Seals the files a draft attaches, on this laptop, which holds them (ClassFiles). */
+export interface AttachmentSealer {
+  /** The draft's files sealed, in order; throws SealingError when one cannot be. */
+  sealAttachments(runtime: ClassRuntime, opener: ItemOpener, assignmentId: string, files: readonly FileRef[]): Promise<SealedAttachment[]>;
 }
 
 /** How often a teacher's laptop looks for items a new teacher is waiting for, when the class is opened. */
@@ -49,6 +58,8 @@ export class ClassroomApi {
     private readonly displayName: string,
     /** The user's box key: items are sealed for its public half and opened with its private half. */
     private readonly box: BoxKeyPair,
+    /** Seals a draft's files before the draft is sealed. */
+    private readonly attachments: AttachmentSealer,
   ) {
     this.opener = new BoxOpener(user.laptopId, box);
   }
@@ -62,7 +73,9 @@ export class ClassroomApi {
     const commandId = randomBytes(12).toString('base64url');
     let sealed: LogCommand;
     try {
-      sealed = sealCommand(runtime.storage.database, runtime.classId, commandId, { userId: this.userId, boxKey: this.box.publicKey, opener: this.opener }, command);
+      const attachments = command.type === 'saveDraft' ? await this.attachments.sealAttachments(runtime, this.opener, command.assignmentId, command.files) : undefined;
+      const author = { userId: this.userId, boxKey: this.box.publicKey, opener: this.opener };
+      sealed = sealCommand(runtime.storage.database, runtime.classId, commandId, author, command, attachments);
     } catch (error) {
       // Refused here, before anything was sent: the author reads why, as from the class.
       if (!(error instanceof SealingError)) throw error;

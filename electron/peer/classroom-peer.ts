@@ -109,7 +109,7 @@ export class ClassroomPeer implements PeerService {
       logger: options.logger,
     });
     await transport.start();
-    const peer = new ClassroomPeer(options, registry, transport, new ClassroomApi(user, options.displayName, box), files, { vault, user });
+    const peer = new ClassroomPeer(options, registry, transport, new ClassroomApi(user, options.displayName, box, files), files, { vault, user });
     try {
       await peer.start();
     } catch (error) {
@@ -166,7 +166,7 @@ export class ClassroomPeer implements PeerService {
       uploadChunk: async ({ uploadId, offset, data }) => this.files.uploadChunk(uploadId, offset, data),
       finishUpload: async ({ uploadId }) => this.files.finishUpload(uploadId),
       readFile: async ({ classId, sha256, offset, length }) =>
-        this.files.read(this.runtime(classId), this.classroom.userId, sha256, offset, Math.min(length, MAX_FILE_READ_BYTES), this.requester(classId)),
+        this.files.read(this.runtime(classId), this.classroom.opener, sha256, offset, Math.min(length, MAX_FILE_READ_BYTES), this.requester(classId)),
       recoveryPlan: async ({ classId }) => (await gatherPlan(this.recoveryContext(classId))).plan,
       recoverClass: async ({ classId, confirm }) => {
         if (confirm !== true) {
@@ -582,7 +582,7 @@ export class ClassroomPeer implements PeerService {
         return entry ? secretBytes(entry) : undefined;
       },
       fetchBlob: async (runtime, sha256) => {
-        await this.files.read(runtime, this.classroom.userId, sha256, 0, 1, this.requester(runtime.classId));
+        await this.files.fetch(runtime, this.classroom.userId, sha256, this.requester(runtime.classId));
       },
       adoptClass: (name, secret) => {
         const entry = this.registry.add(name, secret, true);

@@ -18,6 +18,11 @@ export const LIMITS = {
   fileName: 255,
   /** Attachments travel outside the log; this is the size a file may declare. */
   fileBytes: 50 * 1024 * 1024,
+  /**
+   * The largest file a student may attach to their work: its sealed copy (64 KiB chunks, each
+   * with a 16-byte tag; electron/classroom/sealing/file-cipher.ts) still fits in fileBytes.
+   */
+  attachmentBytes: 52_416_000,
   points: 100_000,
   /** Everyone an item is sealed for: its student and the class's teachers. */
   recipients: 64,
@@ -133,6 +138,12 @@ const sealedItem = (maxPlainBytes: number) =>
   });
 /** The most bytes a sealed item's JSON may take: every character of its text escaped as \uXXXX. */
 const sealedBytes = (maxChars: number) => maxChars * 6 + 1024;
+/**
+ * The most bytes one attached file's entry adds to a sealed draft: its name and type escaped as
+ * \uXXXX, two hashes, its key and nonce, sizes and field names
+ * (electron/classroom/sealing/attachments.ts).
+ */
+const sealedAttachmentBytes = (LIMITS.fileName + 100) * 6 + 512;
 export type SealedItem = Infer<ReturnType<typeof sealedItem>>;
 
 /**
@@ -167,9 +178,10 @@ export const logCommand = tagged('type', {
     type: literal('saveDraft'),
     assignmentId: idText,
     baseVersion: wholeNumber(0, 2 ** 31),
+    /** Attached files as the rules see them: each sealed copy's hash and size, under a name that says nothing. */
     files,
-    /** {text}, for the student and the teachers. */
-    sealed: sealedItem(sealedBytes(LIMITS.submissionText)),
+    /** {text, files}: the text, and each attached file's key, name, type and size; for the student and the teachers. */
+    sealed: sealedItem(sealedBytes(LIMITS.submissionText) + LIMITS.filesPerItem * sealedAttachmentBytes),
   }),
   turnIn: object({ type: literal('turnIn'), assignmentId: idText }),
   unsubmit: object({ type: literal('unsubmit'), assignmentId: idText }),

@@ -50,6 +50,10 @@ export interface SubmissionView {
   studentId: string;
   status: SubmissionStatus;
   text: string;
+  /**
+   * Attached files. A file sealed with the work shows its own name, type and size to those who
+   * can open the work; its sha256 names its sealed copy, which is what readFile takes.
+   */
   files: FileRef[];
   turnedIn: boolean;
   /** Committed time of the last turn-in (lateness follows this), and the student's own clock then. */

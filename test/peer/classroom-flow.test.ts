@@ -112,24 +112,28 @@ describe('a classroom on three laptops', () => {
     for (let offset = 0; offset < content.byteLength; offset += 300_000) {
       await ana.methods.uploadChunk({ uploadId, offset, data: content.subarray(offset, offset + 300_000).toString('base64') });
     }
-    const file = await ana.methods.finishUpload({ uploadId });
-    await applied(ana, classId, { type: 'saveDraft', assignmentId: 'lab-pendulum', baseVersion: 0, text: 'See the file.', files: [file] });
+    const upload = await ana.methods.finishUpload({ uploadId });
+    await applied(ana, classId, { type: 'saveDraft', assignmentId: 'lab-pendulum', baseVersion: 0, text: 'See the file.', files: [upload] });
+    const anaId = (await ana.methods.classroom({ classId })).me.userId;
+    // The class refers to the file's sealed copy; Ana sees it under its own name, type and size.
+    const [file] = (await ana.methods.submission({ classId, assignmentId: 'lab-pendulum', studentId: anaId })).files;
+    expect(file).toMatchObject({ name: 'measurements.csv', type: 'text/csv', size: content.byteLength });
+    expect(file!.sha256).not.toBe(upload.sha256);
 
     // Ana's laptop leaves; the leader took the file before the draft was proposed, so the
     // teacher can still open it (from the leader, or their own copy when they lead).
-    const anaId = (await ana.methods.classroom({ classId })).me.userId;
     await ana.close();
     const read = async (peer: ClassroomPeer) => {
       const parts: Buffer[] = [];
-      for (let offset = 0; offset < file.size; offset += 512 * 1024) {
-        const part = await peer.methods.readFile({ classId, sha256: file.sha256, offset, length: 512 * 1024 });
+      for (let offset = 0; offset < file!.size; offset += 512 * 1024) {
+        const part = await peer.methods.readFile({ classId, sha256: file!.sha256, offset, length: 512 * 1024 });
         parts.push(Buffer.from(part.data, 'base64'));
       }
       return Buffer.concat(parts);
     };
     expect((await read(teacher)).equals(content)).toBe(true);
     // Ben may not open a classmate's file.
-    await expect(ben.methods.readFile({ classId, sha256: file.sha256, offset: 0, length: 10 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(ben.methods.readFile({ classId, sha256: file!.sha256, offset: 0, length: 10 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect((await teacher.methods.submission({ classId, assignmentId: 'lab-pendulum', studentId: anaId })).files).toEqual([file]);
   }, 90_000);
 });

@@ -134,10 +134,15 @@ function assignment(materials: FileRef[]): ClassroomCommand {
   };
 }
 
-async function turnIn(student: Laptop, classId: string, file: FileRef): Promise<void> {
+/** Turns `upload` in; returns the file as the class keeps it: sealed, its blob the sealed copy's. */
+async function turnIn(student: Laptop, classId: string, upload: FileRef): Promise<FileRef> {
   await eventually(`the assignment on ${student.name}’s laptop`, async () => (await student.peer.methods.classroom({ classId })).assignments.length === 1);
-  await applied(student, classId, { type: 'saveDraft', assignmentId: 'onion-cells', baseVersion: 0, text: 'My drawing is attached.', files: [file] });
+  await applied(student, classId, { type: 'saveDraft', assignmentId: 'onion-cells', baseVersion: 0, text: 'My drawing is attached.', files: [upload] });
   await applied(student, classId, { type: 'turnIn', assignmentId: 'onion-cells' });
+  const studentId = (await student.peer.methods.classroom({ classId })).me.userId;
+  const [kept] = (await student.peer.methods.submission({ classId, assignmentId: 'onion-cells', studentId })).files;
+  expect(kept!.sha256).not.toBe(upload.sha256);
+  return kept!;
 }
 
 describe('files kept on the laptops that must keep them', () => {
@@ -147,8 +152,7 @@ describe('files kept on the laptops that must keep them', () => {
 
     const worksheet = await upload(teacher, 'worksheet.pdf', contentOf('worksheet', 300_000));
     await applied(teacher, classId, assignment([worksheet]));
-    const drawing = await upload(owner, 'drawing.png', contentOf('drawing', 1_000_000));
-    await turnIn(owner, classId, drawing);
+    const drawing = await turnIn(owner, classId, await upload(owner, 'drawing.png', contentOf('drawing', 1_000_000)));
 
     await eventually('the material on every voter', () => allHold(voters, [worksheet]), 20_000);
     await eventually('the drawing on every voter and its owner’s laptop', () => allHold([...voters, owner], [drawing]), 20_000);
@@ -179,8 +183,7 @@ describe('files kept on the laptops that must keep them', () => {
     await eventually('the material on every voter', () => allHold(voters, [worksheet]), 20_000);
 
     await teacher.peer.close();
-    const drawing = await upload(owner, 'drawing.png', contentOf('drawing', 1_000_000));
-    await turnIn(owner, classId, drawing);
+    const drawing = await turnIn(owner, classId, await upload(owner, 'drawing.png', contentOf('drawing', 1_000_000)));
     const promoted = await eventually(
       'a learner made a voter in the teacher’s place',
       async () => {
@@ -217,8 +220,7 @@ describe('files kept on the laptops that must keep them', () => {
     const benId = (await ben.peer.methods.classroom({ classId })).me.userId;
     await applied(teacher, classId, { type: 'addTeacher', userId: benId });
     await applied(teacher, classId, assignment([]));
-    const drawing = await upload(ana, 'drawing.png', contentOf('drawing', 1_000_000));
-    await turnIn(ana, classId, drawing);
+    const drawing = await turnIn(ana, classId, await upload(ana, 'drawing.png', contentOf('drawing', 1_000_000)));
 
     // The background pull has begun: a part of the file is on Ben's disk.
     const partial = () => readdir(join(ben.dir, 'blobs', 'tmp'));

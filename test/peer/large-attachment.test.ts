@@ -4,7 +4,9 @@
 // pulls it from the laptops holding it and reads it back byte for byte. When the copy it pulls
 // first has a damaged chunk on its owner's disk, the teacher's laptop notices, fetches that chunk
 // again from an honest holder, and never keeps the damaged bytes; the owner's laptop, restarted,
-// notices its own damaged copy and fetches a sound one instead of handing it out.
+// notices its own damaged copy and fetches a sound one instead of handing it out. The file
+// travels sealed (its blob is the sealed copy's, larger by a tag per 64 KiB): every comparison of
+// what is stored is with that blob's hash, of what is read with the original's.
 //
 // The file's bytes and the place of the damage come from one seed, printed first; replay with
 //   QUORUM_SEED=<seed> npx vitest run test/peer/large-attachment.test.ts
@@ -160,11 +162,15 @@ async function turnedInWhileTeacherAway() {
     const { received } = await ana.methods.uploadChunk({ uploadId, offset, data: content.subarray(offset, offset + PART_BYTES).toString('base64') });
     expect(received).toBe(Math.min(offset + PART_BYTES, content.byteLength));
   }
-  const file = await ana.methods.finishUpload({ uploadId });
-  expect(file).toEqual({ sha256: sha256Of(content), name: 'recording.wav', type: 'audio/wav', size: FILE_BYTES });
-  await applied(ana, classId, { type: 'saveDraft', assignmentId: 'lab-report', baseVersion: 0, text: 'My recording is attached.', files: [file] });
+  const upload = await ana.methods.finishUpload({ uploadId });
+  expect(upload).toEqual({ sha256: sha256Of(content), name: 'recording.wav', type: 'audio/wav', size: FILE_BYTES });
+  await applied(ana, classId, { type: 'saveDraft', assignmentId: 'lab-report', baseVersion: 0, text: 'My recording is attached.', files: [upload] });
   await applied(ana, classId, { type: 'turnIn', assignmentId: 'lab-report' });
   const anaId = (await ana.methods.classroom({ classId })).me.userId;
+  // The class stores the file sealed: its blob is the sealed copy's, shown to Ana under the file's own name and size.
+  const [file] = (await ana.methods.submission({ classId, assignmentId: 'lab-report', studentId: anaId })).files;
+  expect(file).toEqual({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), name: 'recording.wav', type: 'audio/wav', size: FILE_BYTES });
+  expect(file!.sha256).not.toBe(sha256Of(content));
   // Two holders, and only two.
   expect(await holds(dirs.ana, file)).toBe(true);
   expect(await holds(leaderDir, file)).toBe(true);
@@ -180,7 +186,7 @@ async function turnedInWhileTeacherAway() {
     );
     return teacher;
   };
-  return { ana, anaDir: dirs.ana, leader, classId, anaId, file, content, teacherDir, teacherLog, reopenTeacher };
+  return { ana, anaDir: dirs.ana, leader, classId, anaId, file: file!, content, teacherDir, teacherLog, reopenTeacher };
 }
 
 /** Whether the laptop with this folder keeps a sound copy of the file on its disk. */
@@ -201,7 +207,7 @@ describe('a 20 MiB attachment across laptops', () => {
     expect(sha256Of(read)).toBe(sha256Of(content));
     const submission = await teacher.methods.submission({ classId, assignmentId: 'lab-report', studentId: anaId });
     expect(submission).toMatchObject({ status: 'turnedIn', text: 'My recording is attached.' });
-    expect(submission.files).toEqual([{ sha256: sha256Of(content), name: 'recording.wav', type: 'audio/wav', size: FILE_BYTES }]);
+    expect(submission.files).toEqual([{ sha256: file.sha256, name: 'recording.wav', type: 'audio/wav', size: FILE_BYTES }]);
     // Pulled, not found: the teacher's laptop now keeps its own sound copy.
     expect(await holds(teacherDir, file)).toBe(true);
     expect(teacherLog.filter((line) => line.message.includes('damaged'))).toEqual([]);
@@ -213,8 +219,9 @@ describe('a 20 MiB attachment across laptops', () => {
     const draw = createHash('sha256').update(`damage ${seed}`).digest();
     const damageAt = FILE_BYTES / 4 + (draw.readUInt32BE(0) % (FILE_BYTES / 2));
     const damageBytes = 1 + (draw[4]! % 48);
+    const sound = await readFile(blobPath(anaDir, file.sha256));
     const handle = await open(blobPath(anaDir, file.sha256), 'r+');
-    const stretch = Buffer.from(content.subarray(damageAt, damageAt + damageBytes)).map((byte) => byte ^ 0x5a);
+    const stretch = Buffer.from(sound.subarray(damageAt, damageAt + damageBytes)).map((byte) => byte ^ 0x5a);
     await handle.write(stretch, 0, damageBytes, damageAt);
     await handle.close();
     expect(sha256Of(await readFile(blobPath(anaDir, file.sha256)))).not.toBe(file.sha256);
@@ -224,7 +231,7 @@ describe('a 20 MiB attachment across laptops', () => {
     const teacher = await reopenTeacher();
     const read = await readWhole(teacher, classId, file);
 
-    expect(sha256Of(read)).toBe(file.sha256);
+    expect(sha256Of(read)).toBe(sha256Of(content));
     expect(read.equals(content)).toBe(true);
     // The teacher's laptop got the damaged copy from Ana's, and only the damaged chunks again from the leader's.
     const repairs = teacherLog.filter((line) => line.message === 'a file arrived damaged from another laptop and was fetched again');
@@ -244,7 +251,7 @@ describe('a 20 MiB attachment across laptops', () => {
     await ana.close();
     const anaAgain = await laptops.start('Ana', anaDir, READ_PATH_ONLY);
     await eventually('Ana’s laptop back in class', async () => (await classStatus(anaAgain, classId)).leader !== null, 30_000);
-    expect(sha256Of(await readWhole(anaAgain, classId, file))).toBe(file.sha256);
+    expect(sha256Of(await readWhole(anaAgain, classId, file))).toBe(sha256Of(content));
     expect(await holds(anaDir, file)).toBe(true);
   }, 90_000);
 });

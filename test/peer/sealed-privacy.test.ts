@@ -5,8 +5,11 @@
 // UTF-8, JSON-escaped, base64 or hex form, nor her score as a stored number. The same search
 // finds the assignment's title, which is not private, in each of those places, so it is not a
 // search that cannot find. Ana's laptop and the teacher's show all of it through the API.
+// Ana's attached file is kept by Ben's laptop (a voter) as its sealed copy only: no 4 KiB stretch
+// of it is in any file of Ben's blob folder, though the same search finds it in Ana's.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -26,6 +29,12 @@ const TEACHER_TO_ANA = 'Rivera-heron-5528: three is fine, Ana';
 const ANA_FEEDBACK = 'Rivera-ibis-7702: careful work, check your units';
 const ANA_SCORE = 17.25;
 const BEN_TEXT = 'Ben-walrus-1186: about 1.5 s';
+const ANA_FILE_NAME = 'Ana-okapi-3310 swing timings.csv';
+/** Ana's attachment: 300 KB drawn from a fixed label, so every stretch of it is its own. */
+const ANA_FILE = Buffer.concat(Array.from({ length: Math.ceil(300_000 / 32) }, (_, i) => createHash('sha256').update(`Ana’s timings ${i}`).digest())).subarray(
+  0,
+  300_000,
+);
 
 async function classroomOfThree() {
   const teacher = await laptops.start('Ms Rivera');
@@ -109,12 +118,31 @@ function found(haystack: Buffer[], secrets: Record<string, Buffer[]>): string[] 
     .map(([name]) => name);
 }
 
+/** Every file under `dir`, read whole. */
+function filesUnder(dir: string): Buffer[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => readFileSync(join(entry.parentPath, entry.name)));
+}
+
+async function uploaded(peer: ClassroomPeer, name: string, type: string, content: Buffer) {
+  const { uploadId } = await peer.methods.startUpload({ name, type, size: content.byteLength });
+  await peer.methods.uploadChunk({ uploadId, offset: 0, data: content.toString('base64') });
+  return peer.methods.finishUpload({ uploadId });
+}
+
+async function readWhole(peer: ClassroomPeer, classId: string, sha256: string, size: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (let offset = 0; offset < size; offset += 100_000) parts.push(Buffer.from((await peer.methods.readFile({ classId, sha256, offset, length: 100_000 })).data, 'base64'));
+  return Buffer.concat(parts);
+}
+
 function rawFiles(file: string): Buffer[] {
   return [file, `${file}-wal`, `${file}-shm`].filter((path) => existsSync(path)).map((path) => readFileSync(path));
 }
 
 describe('what a classmate’s laptop holds', () => {
-  it('keeps Ana’s text, comments, feedback and score out of Ben’s class file, and shows them to Ana and the teacher', async () => {
+  it('keeps Ana’s text, comments, feedback and score out of Ben’s class file and her file out of his blob folder, and shows them to Ana and the teacher', async () => {
     const { teacher, ana, ben, classId } = await classroomOfThree();
     await applied(teacher, classId, {
       type: 'createAssignment',
@@ -132,7 +160,8 @@ describe('what a classmate’s laptop holds', () => {
     for (const student of [ana, ben]) {
       await eventually('the assignment on the student’s laptop', async () => (await student.methods.classroom({ classId })).assignments.length === 1);
     }
-    await applied(ana, classId, { type: 'saveDraft', assignmentId: 'lab-pendulum', baseVersion: 0, text: ANA_TEXT, files: [] });
+    const upload = await uploaded(ana, ANA_FILE_NAME, 'text/csv', ANA_FILE);
+    await applied(ana, classId, { type: 'saveDraft', assignmentId: 'lab-pendulum', baseVersion: 0, text: ANA_TEXT, files: [upload] });
     await applied(ana, classId, { type: 'turnIn', assignmentId: 'lab-pendulum' });
     await applied(ana, classId, { type: 'comment', commentId: 'comment-ana-0001', assignmentId: 'lab-pendulum', studentId: anaId, text: ANA_COMMENT });
     await applied(ben, classId, { type: 'saveDraft', assignmentId: 'lab-pendulum', baseVersion: 0, text: BEN_TEXT, files: [] });
@@ -147,15 +176,29 @@ describe('what a classmate’s laptop holds', () => {
     await applied(teacher, classId, { type: 'grade', assignmentId: 'lab-pendulum', studentId: benId, baseVersion: 0, score: 12, feedback: 'Ben: fine' });
     await applied(teacher, classId, { type: 'returnGrade', assignmentId: 'lab-pendulum', studentId: benId });
 
-    // Ana and the teacher read everything; Ben his own.
-    const expected = { text: ANA_TEXT, grade: { score: ANA_SCORE, feedback: ANA_FEEDBACK }, comments: [{ text: ANA_COMMENT }, { text: TEACHER_TO_ANA }] };
+    // Ana and the teacher read everything, her file included; Ben his own.
+    const expected = {
+      text: ANA_TEXT,
+      files: [{ name: ANA_FILE_NAME, type: 'text/csv', size: ANA_FILE.byteLength }],
+      grade: { score: ANA_SCORE, feedback: ANA_FEEDBACK },
+      comments: [{ text: ANA_COMMENT }, { text: TEACHER_TO_ANA }],
+    };
+    let sealedFile = '';
     for (const reader of [ana, teacher]) {
       const view = await eventually('Ana’s returned grade', async () => {
         const s = await reader.methods.submission({ classId, assignmentId: 'lab-pendulum', studentId: anaId });
         return s.status === 'returned' && s;
       });
       expect(view).toMatchObject(expected);
+      sealedFile = view.files[0]!.sha256;
+      expect((await readWhole(reader, classId, sealedFile, ANA_FILE.byteLength)).equals(ANA_FILE)).toBe(true);
     }
+    expect(sealedFile).not.toBe(upload.sha256);
+    await expect(ben.methods.readFile({ classId, sha256: sealedFile, offset: 0, length: 10 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // Ben's laptop is one of the class's three voters, so it keeps Ana's file: its sealed copy.
+    expect((await classStatus(ben, classId)).voters).toContain(ben.laptopId);
+    const benBlob = join(laptops.dirs[2]!, 'blobs', sealedFile.slice(0, 2), sealedFile);
+    await eventually('Ana’s file kept on Ben’s laptop', async () => existsSync(benBlob) && createHash('sha256').update(readFileSync(benBlob)).digest('hex') === sealedFile, 30_000);
     expect((await teacher.methods.gradebook({ classId })).rows.find((row) => row.student.userId === anaId)!.cells[0]!.score).toBe(ANA_SCORE);
     const bens = await eventually('Ben’s returned grade', async () => {
       const s = await ben.methods.submission({ classId, assignmentId: 'lab-pendulum', studentId: benId });
@@ -175,6 +218,7 @@ describe('what a classmate’s laptop holds', () => {
       'the teacher’s comment to Ana': formsOf(TEACHER_TO_ANA),
       'Ana’s feedback': formsOf(ANA_FEEDBACK),
       'Ana’s score': scoreForms(ANA_SCORE),
+      'the name of Ana’s file': formsOf(ANA_FILE_NAME),
     };
     const title = { 'the assignment’s title': formsOf(TITLE) };
     const readTables = () => {
@@ -210,6 +254,15 @@ describe('what a classmate’s laptop holds', () => {
     expect(found(inImage, title)).toEqual(['the assignment’s title']);
     expect(found([...readTables(), ...rawFiles(file)], secrets)).toEqual([]);
 
+    // Ben's blob folder: the sealed copy of Ana's file is there, and no 4 KiB stretch of the file
+    // itself, at any of these places in it; Ana's own folder, where she uploaded it, has each.
+    const stretches = [0, 4096 * 7 + 1234, 150_000, ANA_FILE.byteLength - 4096].map((at) => ANA_FILE.subarray(at, at + 4096));
+    const benBlobs = filesUnder(join(laptops.dirs[2]!, 'blobs'));
+    expect(benBlobs.some((bytes) => bytes.byteLength > ANA_FILE.byteLength && createHash('sha256').update(bytes).digest('hex') === sealedFile)).toBe(true);
+    expect(stretches.filter((stretch) => benBlobs.some((bytes) => bytes.includes(stretch))).length).toBe(0);
+    const anaBlobs = filesUnder(join(laptops.dirs[1]!, 'blobs'));
+    expect(stretches.filter((stretch) => anaBlobs.some((bytes) => bytes.includes(stretch))).length).toBe(stretches.length);
+
     // The sqlite3 shell's dump, when the shell is installed (CI installs it).
     let dump: string | null = null;
     try {
@@ -226,7 +279,7 @@ describe('what a classmate’s laptop holds', () => {
 });
 
 describe('a teacher added to a class with work in it', () => {
-  it('reads the earlier work, grades and comments once the teacher’s laptop has passed the keys on', async () => {
+  it('reads the earlier work, its file, grades and comments once the teacher’s laptop has passed the keys on', async () => {
     const { teacher, ana, ben: okafor, classId } = await classroomOfThree();
     await applied(teacher, classId, {
       type: 'createAssignment',
@@ -242,7 +295,8 @@ describe('a teacher added to a class with work in it', () => {
     const anaId = (await ana.methods.classroom({ classId })).me.userId;
     const okaforId = (await okafor.methods.classroom({ classId })).me.userId;
     await eventually('the assignment on Ana’s laptop', async () => (await ana.methods.classroom({ classId })).assignments.length === 1);
-    await applied(ana, classId, { type: 'saveDraft', assignmentId: 'lab-pendulum', baseVersion: 0, text: ANA_TEXT, files: [] });
+    const upload = await uploaded(ana, ANA_FILE_NAME, 'text/csv', ANA_FILE);
+    await applied(ana, classId, { type: 'saveDraft', assignmentId: 'lab-pendulum', baseVersion: 0, text: ANA_TEXT, files: [upload] });
     await applied(ana, classId, { type: 'comment', commentId: 'comment-ana-0001', assignmentId: 'lab-pendulum', studentId: anaId, text: ANA_COMMENT });
     await eventually('Ana’s draft on the teacher’s laptop', async () => (await teacher.methods.submission({ classId, assignmentId: 'lab-pendulum', studentId: anaId })).version === 1);
     await applied(teacher, classId, { type: 'grade', assignmentId: 'lab-pendulum', studentId: anaId, baseVersion: 0, score: ANA_SCORE, feedback: ANA_FEEDBACK });
@@ -253,7 +307,13 @@ describe('a teacher added to a class with work in it', () => {
       const s = await okafor.methods.submission({ classId, assignmentId: 'lab-pendulum', studentId: anaId }).catch(() => null);
       return s?.text === ANA_TEXT && s.grade?.score === ANA_SCORE && s;
     }, 30_000);
-    expect(view).toMatchObject({ text: ANA_TEXT, grade: { score: ANA_SCORE, feedback: ANA_FEEDBACK }, comments: [{ text: ANA_COMMENT }] });
+    expect(view).toMatchObject({
+      text: ANA_TEXT,
+      files: [{ name: ANA_FILE_NAME, type: 'text/csv', size: ANA_FILE.byteLength }],
+      grade: { score: ANA_SCORE, feedback: ANA_FEEDBACK },
+      comments: [{ text: ANA_COMMENT }],
+    });
+    expect((await readWhole(okafor, classId, view.files[0]!.sha256, ANA_FILE.byteLength)).equals(ANA_FILE)).toBe(true);
     expect((await okafor.methods.gradebook({ classId })).rows.find((row) => row.student.userId === anaId)!.cells[0]!.score).toBe(ANA_SCORE);
   }, 120_000);
 });

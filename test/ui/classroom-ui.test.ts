@@ -131,8 +131,9 @@ describe('the classroom UI', () => {
     await ana.getByLabel('Your answer').fill('A majority of voters always overlaps any other majority.');
     await ana.getByRole('button', { name: 'Save draft' }).click();
     await expectText(statusBar(ana), 'Your work was saved.');
-    // A file attached to the work: kept by the student's laptop, handed to the class with it.
-    const measurements = Buffer.from('period_s\n1.41\n1.42\n1.40\n'.repeat(2000));
+    // A file attached to the work: kept by the student's laptop, handed to the class with it,
+    // sealed (150 KB: three of the sealed file's 64 KiB chunks, opened again when downloaded).
+    const measurements = Buffer.from('period_s\n1.41\n1.42\n1.40\n'.repeat(6000));
     await ana.getByLabel('Attach a file').setInputFiles({ name: 'measurements.csv', mimeType: 'text/csv', buffer: measurements });
     await expectText(statusBar(ana), '“measurements.csv” was attached.');
     await ana.getByRole('list', { name: 'Attached files' }).getByRole('button', { name: 'Download measurements.csv' }).waitFor(WAIT);

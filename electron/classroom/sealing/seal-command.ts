@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import type { ClassroomCommand, LogCommand, RejectionCode } from '../../../shared/classroom/commands';
 import { LIMITS } from '../../../shared/classroom/commands';
 import { scoreProblem } from '../opened';
+import { clearReferenceOf, type SealedAttachment } from './attachments';
 import { sealItem, wrapKeyFor, type ItemAddress } from './items';
 import { readersOf } from './item-rules';
 import type { ItemOpener } from './opener';
@@ -29,8 +30,20 @@ export interface SealingAuthor {
   opener: ItemOpener;
 }
 
-/** `command` as it is signed: sealed where it has private parts. `commandId` is the id it will be signed with. */
-export function sealCommand(db: Database.Database, classId: string, commandId: string, author: SealingAuthor, command: ClassroomCommand): LogCommand {
+/**
+ * `command` as it is signed: sealed where it has private parts. `commandId` is the id it will be
+ * signed with. For a draft, `attachments` are its files already sealed on this laptop (the peer
+ * does that, as it holds the files): their keys go into the sealed draft and only their sealed
+ * copies' references stay in the clear. Without them, a draft's files are carried as given.
+ */
+export function sealCommand(
+  db: Database.Database,
+  classId: string,
+  commandId: string,
+  author: SealingAuthor,
+  command: ClassroomCommand,
+  attachments?: readonly SealedAttachment[],
+): LogCommand {
   const address = (kind: ItemAddress['kind'], assignmentId: string, studentId: string): ItemAddress => ({ classId, kind, assignmentId, studentId, itemId: commandId });
   switch (command.type) {
     case 'createClass':
@@ -39,7 +52,11 @@ export function sealCommand(db: Database.Database, classId: string, commandId: s
     case 'saveDraft': {
       const { text, ...clear } = command;
       const readers = readersOf(db, author.userId, true);
-      return { ...clear, sealed: sealItem(address('submission', command.assignmentId, author.userId), { text }, readers).sealed };
+      const draftAddress = address('submission', command.assignmentId, author.userId);
+      if (attachments === undefined) return { ...clear, sealed: sealItem(draftAddress, { text }, readers).sealed };
+      if (attachments.length !== command.files.length) throw new Error('every file of a draft is sealed before the draft is');
+      const files = attachments.map((attachment, index) => clearReferenceOf(attachment, index));
+      return { ...clear, files, sealed: sealItem(draftAddress, { text, files: attachments }, readers).sealed };
     }
     case 'grade': {
       const { score, feedback, ...clear } = command;

@@ -69,10 +69,13 @@ async function classWithWork() {
     published: true,
   });
   await eventually('the assignment on Ana’s laptop', async () => (await ana.methods.classroom({ classId })).assignments.length === 1);
-  const measurements = await upload(ana, 'measurements.csv', Buffer.from('swing,seconds\n1,1.42\n2,1.41\n'));
-  await applied(ana, classId, { type: 'saveDraft', assignmentId: 'lab-pendulum', baseVersion: 0, text: 'See the file.', files: [measurements] });
+  const uploaded = await upload(ana, 'measurements.csv', Buffer.from('swing,seconds\n1,1.42\n2,1.41\n'));
+  await applied(ana, classId, { type: 'saveDraft', assignmentId: 'lab-pendulum', baseVersion: 0, text: 'See the file.', files: [uploaded] });
   await applied(ana, classId, { type: 'turnIn', assignmentId: 'lab-pendulum' });
   const anaId = (await ana.methods.classroom({ classId })).me.userId;
+  // Ana's file as the class keeps it: sealed, its blob the sealed copy's; the backup carries that blob.
+  const [measurements] = (await ana.methods.submission({ classId, assignmentId: 'lab-pendulum', studentId: anaId })).files;
+  expect(measurements).toMatchObject({ name: 'measurements.csv', size: uploaded.size });
   await eventually('the turn-in on the teacher’s laptop', async () => (await teacher.methods.submission({ classId, assignmentId: 'lab-pendulum', studentId: anaId })).turnedIn);
   await applied(teacher, classId, { type: 'grade', assignmentId: 'lab-pendulum', studentId: anaId, baseVersion: 0, score: 18, feedback: 'Neat work' });
   await applied(teacher, classId, { type: 'returnGrade', assignmentId: 'lab-pendulum', studentId: anaId });
@@ -82,7 +85,7 @@ async function classWithWork() {
     const statuses = await Promise.all(all.map((peer) => classStatus(peer, classId)));
     return statuses.every((s) => s.applied === statuses[0]!.applied && s.digest === statuses[0]!.digest && s.outbox === 0);
   }, 30_000);
-  return { teacher, ana, ben, classId, joinCode, files: [handout, measurements], anaId };
+  return { teacher, ana, ben, classId, joinCode, files: [handout, measurements!], anaId };
 }
 
 /** Nothing of a class on `peer`'s laptop: not in its status, no class file, no file in its store. */
@@ -129,6 +132,7 @@ describe('backing a class up and restoring it on a fresh laptop', () => {
     const graded = await restorer.methods.submission({ classId, assignmentId: 'lab-pendulum', studentId: anaId });
     expect(graded.grade).toMatchObject({ score: 18, feedback: 'Neat work' });
     for (const file of files) expect((await readWhole(restorer, classId, file)).equals(await readWhole(teacher, classId, file))).toBe(true);
+    expect((await readWhole(restorer, classId, files[1]!)).toString()).toBe('swing,seconds\n1,1.42\n2,1.41\n');
 
     // A new student joins the restored class with its join code.
     const joinCode = (await restorer.methods.classroom({ classId })).joinCode!;
