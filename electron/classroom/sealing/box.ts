@@ -3,6 +3,7 @@
 // X25519 "box key" (an ephemeral X25519 key agreement, HKDF-SHA256, AES-256-GCM). No I/O: the
 // private key is handed in by whoever keeps it (the peer, from the laptop's secret vault).
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { exportRawPublicKey, importRawPublicKey } from '../../peer/transport/identity';
 
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
@@ -32,13 +33,14 @@ export function boxKeyPkcs8(pair: BoxKeyPair): Uint8Array {
   return new Uint8Array(pair.privateKey.export({ format: 'der', type: 'pkcs8' }));
 }
 
+// Raw keys go through SPKI DER, never JWK: Node 20 can hang for good exporting a JWK of a fresh
+// key (see exportRawPublicKey), and every sealed item makes a fresh ephemeral key.
 function boxKeyPairOf(privateKey: KeyObject): BoxKeyPair {
-  const jwk = createPublicKey(privateKey).export({ format: 'jwk' });
-  return { publicKey: jwk.x as string, privateKey };
+  return { publicKey: Buffer.from(exportRawPublicKey(createPublicKey(privateKey))).toString('base64url'), privateKey };
 }
 
 function publicKeyOf(raw: string): KeyObject {
-  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: raw }, format: 'jwk' });
+  return importRawPublicKey(Buffer.from(raw, 'base64url'), 'X25519');
 }
 
 /** A fresh content key for one item. */
@@ -73,7 +75,7 @@ export function decrypt(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, as
  */
 export function wrapKey(contentKey: Uint8Array, recipientPublicKey: string, associatedData: Uint8Array): string {
   const ephemeral = generateKeyPairSync('x25519');
-  const ephemeralPublic = Buffer.from(ephemeral.publicKey.export({ format: 'jwk' }).x as string, 'base64url');
+  const ephemeralPublic = Buffer.from(exportRawPublicKey(ephemeral.publicKey));
   const shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: publicKeyOf(recipientPublicKey) });
   const wrappingKey = wrappingKeyOf(shared, ephemeralPublic, Buffer.from(recipientPublicKey, 'base64url'));
   const { nonce, data } = encrypt(wrappingKey, contentKey, associatedData);

@@ -21,6 +21,11 @@ const LAPTOP_ID_HASH_BYTES = 16;
 /** An Ed25519 or X25519 public key in SPKI DER: a fixed 12-byte prefix (algorithm and bit string header), then the key. */
 const OKP_SPKI_PREFIX_BYTES = 12;
 const OKP_PUBLIC_KEY_BYTES = 32;
+/** The SPKI DER prefixes: SEQUENCE, the algorithm (OID 1.3.101.112 Ed25519, 1.3.101.110 X25519), BIT STRING. */
+const OKP_SPKI_PREFIX = {
+  Ed25519: Buffer.from('302a300506032b6570032100', 'hex'),
+  X25519: Buffer.from('302a300506032b656e032100', 'hex'),
+} as const;
 const BASE32_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 
 /** What the transport needs of an identity; the private key never leaves this object. */
@@ -49,7 +54,9 @@ export function verifySignature(rawPublicKey: Uint8Array, data: Uint8Array, sign
 
 /** A KeyObject from a raw 32-byte OKP public key (Ed25519 or X25519). */
 export function importRawPublicKey(raw: Uint8Array, curve: 'Ed25519' | 'X25519'): KeyObject {
-  return createPublicKey({ key: { kty: 'OKP', crv: curve, x: Buffer.from(raw).toString('base64url') }, format: 'jwk' });
+  if (raw.byteLength !== OKP_PUBLIC_KEY_BYTES) throw new IdentityError(`an ${curve} public key is ${OKP_PUBLIC_KEY_BYTES} bytes, not ${raw.byteLength}`);
+  // From SPKI DER, like exportRawPublicKey below: no JWK anywhere near a key (see there why).
+  return createPublicKey({ key: Buffer.concat([OKP_SPKI_PREFIX[curve], raw]), format: 'der', type: 'spki' });
 }
 
 /**
