@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { classOf, leaderOf, type ClassUnderTest } from './peer/class-under-test';
 import { BUILT_MAIN } from '../test/integration/headless-cluster';
-import { bounded, destroyAll, live, phase, round, withCluster } from './peer/harness';
+import { bounded, destroyAll, live, phase, round, stopEverythingOnOverrunOrSignal, withCluster, withCpuProfileHook } from './peer/harness';
 import { IDLE_LAPTOPS, measureIdle } from './peer/idle-class';
 import {
   CATCHUP_WRITES,
@@ -30,9 +30,9 @@ import {
   measureLatency,
   measureThroughput,
   residentMemory,
-  type CpuPerWrite,
 } from './peer/load-phases';
-import { machine, type Machine } from './peer/machine';
+import { describeMachine, machine, type Machine } from './peer/machine';
+import type { CpuPerWrite } from './peer/write-window';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH_DIR, '..');
@@ -71,18 +71,7 @@ type Results = {
 
 /** A class of 3, with the CPU profile hook in the nodes' environment when asked for. */
 async function classOfThree(cluster: Parameters<typeof classOf>[0]): Promise<ClassUnderTest> {
-  if (profileDir) {
-    mkdirSync(profileDir, { recursive: true });
-    // Node refuses --cpu-prof in NODE_OPTIONS; the hook does the same from inside.
-    process.env['NODE_OPTIONS'] = `--import=${join(BENCH_DIR, 'cpu-profile-hook.mjs')}`;
-    process.env['QUORUM_CPU_PROFILE_DIR'] = profileDir;
-  }
-  try {
-    return await bounded('a class of 3', 60_000, (deadline) => classOf(cluster, 3, deadline));
-  } finally {
-    delete process.env['NODE_OPTIONS'];
-    delete process.env['QUORUM_CPU_PROFILE_DIR'];
-  }
+  return withCpuProfileHook(profileDir, () => bounded('a class of 3', 60_000, (deadline) => classOf(cluster, 3, deadline)));
 }
 
 async function runPhasesOnThree(results: Results): Promise<void> {
@@ -156,9 +145,8 @@ function printReport(results: Results): void {
   const { etcd34, aims } = TARGETS;
 
   console.log(`\nQuorum peer benchmark: headless nodes on loopback, through the HTTP API`);
-  console.log(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}; commit ${m.commit.slice(0, 10)}`);
-  console.log(`         temp folder ${m.fileSystem}, fdatasync p50 ${m.fdatasyncMedianMs} ms; load average ${m.loadAverageAtStart.join(' ')} at start, ${results.loadAverageAtEnd?.join(' ')} at end`);
-  console.log(`         the benchmark client and every node share these ${m.cores} cores\n`);
+  for (const line of describeMachine(m, results.loadAverageAtEnd)) console.log(line);
+  console.log('');
 
   const maxRss = memoryRows ? Math.max(...memoryRows.map((r) => r.rssMiB)) : null;
   const rows: [string, string, string, string][] = [
@@ -220,16 +208,7 @@ function printReport(results: Results): void {
 
 // ---- run ----------------------------------------------------------------------------------------
 
-const watchdog = setTimeout(() => {
-  console.error(`the benchmark ran past ${RUN_LIMIT_MS / 60_000} minutes: stopping every node`);
-  void destroyAll().finally(() => process.exit(1));
-}, RUN_LIMIT_MS);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`${signal}: stopping every node`);
-    void destroyAll().finally(() => process.exit(130));
-  });
-}
+const disarm = stopEverythingOnOverrunOrSignal(RUN_LIMIT_MS);
 
 if (!existsSync(BUILT_MAIN)) {
   console.error(`The nodes run built, as installed laptops run them: ${BUILT_MAIN} is missing. Run \`npm run build\` first.`);
@@ -244,7 +223,7 @@ try {
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nwrote ${out}`);
 } finally {
-  clearTimeout(watchdog);
+  disarm();
   await destroyAll();
 }
 // Keep-alive sockets to stopped nodes and the like must not hold the process open.

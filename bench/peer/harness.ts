@@ -1,7 +1,12 @@
 // What every phase of bench/peer.ts runs inside: clusters that are always stopped, deadlines,
 // probes that cannot hang, a count of the CPU other programs take meanwhile, and statistics.
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { HeadlessCluster, type NodeHandle } from '../../test/integration/headless-cluster';
 import { cpuSeconds, machineBusySeconds } from '../proc-stats';
+
+const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const clusters = new Set<HeadlessCluster>();
 
@@ -22,6 +27,43 @@ export async function withCluster<T>(body: (cluster: HeadlessCluster) => Promise
 export async function destroyAll(): Promise<void> {
   await Promise.all([...clusters].map((cluster) => cluster.destroy().catch(() => undefined)));
   clusters.clear();
+}
+
+/**
+ * Stops every node when the run goes past `limitMs` or on SIGINT and SIGTERM, and exits. Returns
+ * what disarms the time limit, for a run that ended in time.
+ */
+export function stopEverythingOnOverrunOrSignal(limitMs: number): () => void {
+  const watchdog = setTimeout(() => {
+    console.error(`the benchmark ran past ${limitMs / 60_000} minutes: stopping every node`);
+    void destroyAll().finally(() => process.exit(1));
+  }, limitMs);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`${signal}: stopping every node`);
+      void destroyAll().finally(() => process.exit(130));
+    });
+  }
+  return () => clearTimeout(watchdog);
+}
+
+/**
+ * Runs `start` with bench/cpu-profile-hook.mjs in the environment of the nodes it starts when
+ * `dir` is given: each writes a V8 CPU profile to <dir>/<pid>.cpuprofile when it stops (not
+ * when killed with SIGKILL).
+ */
+export async function withCpuProfileHook<T>(dir: string | null, start: () => Promise<T>): Promise<T> {
+  if (!dir) return start();
+  mkdirSync(dir, { recursive: true });
+  // Node refuses --cpu-prof in NODE_OPTIONS; the hook does the same from inside.
+  process.env['NODE_OPTIONS'] = `--import=${join(BENCH_DIR, 'cpu-profile-hook.mjs')}`;
+  process.env['QUORUM_CPU_PROFILE_DIR'] = dir;
+  try {
+    return await start();
+  } finally {
+    delete process.env['NODE_OPTIONS'];
+    delete process.env['QUORUM_CPU_PROFILE_DIR'];
+  }
 }
 
 export const pidOf = (node: NodeHandle): number => node.process?.pid ?? -1;
@@ -82,7 +124,9 @@ class OwnCpu {
   }
 }
 
-export type PhaseResult<T> = (T & { otherCpuCores: number | null; stealCores: number | null }) | { error: string };
+/** A phase that finished: its figures, and the cores other programs kept busy meanwhile. */
+export type PhaseFigures<T> = T & { otherCpuCores: number | null; stealCores: number | null };
+export type PhaseResult<T> = PhaseFigures<T> | { error: string };
 
 /**
  * Runs a phase; a failure is recorded as its result and the run goes on. Each result says how

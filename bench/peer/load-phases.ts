@@ -6,6 +6,7 @@ import type { NodeHandle } from '../../test/integration/headless-cluster';
 import { memory, type Memory } from '../proc-stats';
 import { addNodes, appliedIndex, classAmong, connect, cpuOf, leaderOf, settled, write, type ClassUnderTest } from './class-under-test';
 import { live, median, pidOf, round, sleep, summary, until } from './harness';
+import { cpuMsPerWrite, measureWindow } from './write-window';
 
 export const LATENCY_WRITES = 2_000;
 const LATENCY_WARMUP = 100;
@@ -18,13 +19,6 @@ export const FAILOVER_ROUNDS = 5;
 export const CATCHUP_WRITES = 10_000;
 /** The class runtime snapshots and compacts its log past this many applied entries (class-runtime.ts). */
 const COMPACTION_ENTRIES = 10_000;
-
-/** CPU milliseconds each process spent per write: where the cycles go. */
-function cpuMsPerWrite(nodes: NodeHandle[], leader: NodeHandle, before: number[], after: number[], writes: number, clientMs: number) {
-  const perNode = nodes.map((node, i) => ({ node: node.name, leader: node === leader, ms: round(((after[i]! - before[i]!) * 1000) / writes, 3) }));
-  return { nodes: perNode, benchClient: round(clientMs / writes, 3) };
-}
-export type CpuPerWrite = ReturnType<typeof cpuMsPerWrite>;
 
 export async function measureLatency(test: ClassUnderTest, deadline: number) {
   const leader = await leaderOf(test, deadline);
@@ -64,67 +58,8 @@ export async function measureLatency(test: ClassUnderTest, deadline: number) {
 
 /** CONCURRENT_WRITERS loops of sequential writes, writer i to targets[i % targets.length]. */
 export async function measureThroughput(test: ClassUnderTest, targets: NodeHandle[], deadline: number) {
-  const leader = await leaderOf(test, deadline);
-  const nodes = live(test.cluster);
-  const windowStart = performance.now() + THROUGHPUT_WARMUP_MS;
-  const windowEnd = windowStart + THROUGHPUT_MEASURE_MS;
-  const latencies: number[] = [];
-  let applied = 0;
-  let pending = 0;
-  let failed = 0;
-  let cpuBefore: number[] = [];
-  let cpuAfter: number[] = [];
-  let clientBefore = process.cpuUsage();
-  let client = { user: 0, system: 0 };
-  const openWindow = setTimeout(() => {
-    cpuBefore = cpuOf(nodes);
-    clientBefore = process.cpuUsage();
-  }, THROUGHPUT_WARMUP_MS);
-  const closeWindow = setTimeout(() => {
-    cpuAfter = cpuOf(nodes);
-    client = process.cpuUsage(clientBefore);
-  }, THROUGHPUT_WARMUP_MS + THROUGHPUT_MEASURE_MS);
-
-  const writer = async (index: number) => {
-    const node = targets[index % targets.length]!;
-    while (performance.now() < windowEnd && Date.now() < deadline) {
-      const start = performance.now();
-      let ok = false;
-      try {
-        ok = await write(test, node);
-      } catch {
-        failed++;
-        continue;
-      }
-      const end = performance.now();
-      // Completions inside the window count, whenever they started: the pipeline is full by then.
-      if (end < windowStart || end > windowEnd) continue;
-      if (ok) {
-        applied++;
-        latencies.push(end - start);
-      } else pending++;
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENT_WRITERS }, (_, i) => writer(i)));
-  clearTimeout(openWindow);
-  clearTimeout(closeWindow);
-  const measured = cpuAfter.length > 0;
-  return {
-    targets: targets.map((node) => (node === leader ? `${node.name} (leader)` : node.name)),
-    writers: CONCURRENT_WRITERS,
-    writesPerSecond: round(applied / (THROUGHPUT_MEASURE_MS / 1000)),
-    applied,
-    pending,
-    failed,
-    latencyMs: summary(latencies),
-    cpuMsPerWrite: measured ? cpuMsPerWrite(nodes, leader, cpuBefore, cpuAfter, applied, (client.user + client.system) / 1000) : null,
-    cpuCoresBusy: measured
-      ? {
-          nodes: round(cpuAfter.reduce((sum, v, i) => sum + v - cpuBefore[i]!, 0) / (THROUGHPUT_MEASURE_MS / 1000), 2),
-          benchClient: round((client.user + client.system) / 1e6 / (THROUGHPUT_MEASURE_MS / 1000), 2),
-        }
-      : null,
-  };
+  const options = { writers: CONCURRENT_WRITERS, warmupMs: THROUGHPUT_WARMUP_MS, measureMs: THROUGHPUT_MEASURE_MS, deadline };
+  return measureWindow(test, targets, options, async (_writer, node) => ((await write(test, node)) ? 'applied' : 'pending'));
 }
 
 export function residentMemory(nodes: NodeHandle[]) {

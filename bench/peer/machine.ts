@@ -74,3 +74,12 @@ export function machine(root: string) {
   };
 }
 export type Machine = ReturnType<typeof machine>;
+
+/** The machine as a benchmark report opens with it: what the figures below depend on. */
+export function describeMachine(m: Machine, loadAverageAtEnd: number[] | undefined): string[] {
+  return [
+    `machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}; commit ${m.commit.slice(0, 10)}`,
+    `         temp folder ${m.fileSystem}, fdatasync p50 ${m.fdatasyncMedianMs} ms; load average ${m.loadAverageAtStart.join(' ')} at start, ${loadAverageAtEnd?.join(' ')} at end`,
+    `         the benchmark client and every node share these ${m.cores} cores`,
+  ];
+}

@@ -52,6 +52,13 @@ export interface LaptopOptions {
   startTimeoutMs?: number;
   /** Where to append the node's stderr as it arrives, so a run that is killed still leaves it. */
   logFile?: string;
+  /**
+   * The node's entry: the TypeScript sources by default, or a built file such as
+   * out/main/headless.js, which keeps running the same code while the sources are being edited.
+   */
+  main?: string;
+  /** Extra environment for the agent and its node (NODE_OPTIONS, for one). */
+  env?: Record<string, string>;
 }
 
 export class ClassroomLaptop {
@@ -105,8 +112,10 @@ export class ClassroomLaptop {
       ...['--api-host', '127.0.0.1', '--api-port', String(API_PORT)],
       ...['--mdns-interface', address, '--log-level', options.logLevel ?? 'warn'],
     ];
-    const agent = lan.spawnNode(hostIndex, lanScript('node-agent.mjs'), [JSON.stringify({ cwd: REPO_ROOT, main: NODE_MAIN, args })], {
+    const main = options.main ?? NODE_MAIN;
+    const agent = lan.spawnNode(hostIndex, lanScript('node-agent.mjs'), [JSON.stringify({ cwd: REPO_ROOT, main, args })], {
       tsx: false,
+      ...(options.env ? { env: options.env } : {}),
     });
     const laptop = new ClassroomLaptop(hostIndex, options.name, agent, options.logFile);
     const timeoutMs = options.startTimeoutMs ?? 60_000;
