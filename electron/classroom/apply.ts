@@ -12,6 +12,7 @@ import { comment, excuse, grade, returnGrade } from './handlers/grading';
 import { shareKeys } from './handlers/keys';
 import { Rejection } from './rejection';
 import { verifyCommand } from './signing';
+import { statement } from './statements';
 
 const handlers: { [T in LogCommand['type']]: Handler<Extract<LogCommand, { type: T }>> } = {
   createClass,
@@ -48,7 +49,7 @@ export function applyClassroomCommand(db: Database.Database, classId: string, in
   if (!authorId) return rejected('BAD_SIGNATURE', 'The command’s signature does not match its author.', signed.commandId, null);
   if (signed.classId !== classId) return rejected('WRONG_CLASS', 'The command was signed for another class.', signed.commandId, authorId);
 
-  const seen = db.prepare('INSERT OR IGNORE INTO seen_commands (author_id, command_id) VALUES (?, ?)').run(authorId, signed.commandId);
+  const seen = statement(db, 'INSERT OR IGNORE INTO seen_commands (author_id, command_id) VALUES (?, ?)').run(authorId, signed.commandId);
   if (seen.changes === 0) return rejected('REPLAYED', 'This command was already received once.', signed.commandId, authorId);
 
   const now = advanceClock(db, committedAt);
@@ -65,7 +66,8 @@ export function applyClassroomCommand(db: Database.Database, classId: string, in
   } catch (error) {
     if (!(error instanceof Rejection)) throw error;
     const assignmentId = 'assignmentId' in command ? command.assignmentId : null;
-    db.prepare(
+    statement(
+      db,
       'INSERT INTO rejections (author_id, command_id, type, assignment_id, code, reason, client_at, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ).run(authorId, signed.commandId, command.type, assignmentId, error.code, error.reason, signed.clientTime, now);
     return rejected(error.code, error.reason, signed.commandId, authorId, error.currentVersion);
@@ -75,10 +77,10 @@ export function applyClassroomCommand(db: Database.Database, classId: string, in
 
 /** The class clock after a command committed at `committedAt`: it never goes back. */
 function advanceClock(db: Database.Database, committedAt: number): number {
-  const clock = db.prepare('SELECT clock FROM class_info WHERE id = 1').pluck().get() as number | undefined;
+  const clock = statement(db, 'SELECT clock FROM class_info WHERE id = 1').pluck().get() as number | undefined;
   if (clock === undefined) return committedAt;
   const now = Math.max(clock, committedAt);
-  if (now !== clock) db.prepare('UPDATE class_info SET clock = ? WHERE id = 1').run(now);
+  if (now !== clock) statement(db, 'UPDATE class_info SET clock = ? WHERE id = 1').run(now);
   return now;
 }
 

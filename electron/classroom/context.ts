@@ -3,6 +3,7 @@
 import type Database from 'better-sqlite3';
 import type { LogCommand, SignedCommand } from '../../shared/classroom/commands';
 import { refuse } from './rejection';
+import { statement } from './statements';
 
 export interface MemberRow {
   user_id: string;
@@ -44,7 +45,7 @@ export interface CommandContext {
 export type Handler<C extends LogCommand> = (context: CommandContext, command: C) => void;
 
 export function memberOf(db: Database.Database, userId: string): MemberRow | undefined {
-  return db.prepare('SELECT * FROM members WHERE user_id = ?').get(userId) as MemberRow | undefined;
+  return statement(db, 'SELECT * FROM members WHERE user_id = ?').get(userId) as MemberRow | undefined;
 }
 
 /** `userId` as a member of the class now (not removed), or undefined. */
@@ -75,7 +76,7 @@ export function requireStudentMember(db: Database.Database, studentId: string): 
 }
 
 export function requireAssignment(db: Database.Database, assignmentId: string): AssignmentRow {
-  const row = db.prepare('SELECT * FROM assignments WHERE assignment_id = ?').get(assignmentId) as AssignmentRow | undefined;
+  const row = statement(db, 'SELECT * FROM assignments WHERE assignment_id = ?').get(assignmentId) as AssignmentRow | undefined;
   if (!row) refuse('NOT_FOUND', 'That assignment does not exist.');
   return row;
 }

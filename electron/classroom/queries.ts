@@ -12,6 +12,7 @@ import { openedGrade, openedText, openedWork, type OpenedGrade } from './opened'
 import type { ItemOpener } from './sealing/opener';
 import { refuse } from './rejection';
 import { statusOf } from './status';
+import { statement } from './statements';
 
 interface SubmissionRow {
   assignment_id: string;
@@ -57,16 +58,16 @@ export function viewerOf(db: Database.Database, userId: string): MemberRow {
 export function members(db: Database.Database, viewerId: string): MemberView[] {
   viewerOf(db, viewerId);
   const laptops = new Map<string, string[]>();
-  for (const row of db.prepare('SELECT user_id, laptop_id FROM member_laptops ORDER BY laptop_id').all() as { user_id: string; laptop_id: string }[]) {
+  for (const row of statement(db, 'SELECT user_id, laptop_id FROM member_laptops ORDER BY laptop_id').all() as { user_id: string; laptop_id: string }[]) {
     laptops.set(row.user_id, [...(laptops.get(row.user_id) ?? []), row.laptop_id]);
   }
-  const rows = db.prepare('SELECT * FROM members WHERE removed_at IS NULL ORDER BY role DESC, display_name, user_id').all() as MemberRow[];
+  const rows = statement(db, 'SELECT * FROM members WHERE removed_at IS NULL ORDER BY role DESC, display_name, user_id').all() as MemberRow[];
   return rows.map((m) => ({ userId: m.user_id, displayName: m.display_name, role: m.role, laptops: laptops.get(m.user_id) ?? [] }));
 }
 
 export function assignments(db: Database.Database, viewerId: string): AssignmentView[] {
   const viewer = viewerOf(db, viewerId);
-  const rows = db.prepare('SELECT * FROM assignments ORDER BY coalesce(due_at, 9e15), created_at, assignment_id').all() as AssignmentRow[];
+  const rows = statement(db, 'SELECT * FROM assignments ORDER BY coalesce(due_at, 9e15), created_at, assignment_id').all() as AssignmentRow[];
   const extensions = extensionsOf(db, viewer.role === 'student' ? viewer.user_id : null);
   return rows
     .filter((row) => viewer.role === 'teacher' || row.published)
@@ -77,13 +78,13 @@ export function assignments(db: Database.Database, viewerId: string): Assignment
 export function submission(db: Database.Database, opener: ItemOpener, assignmentId: string, studentId: string, now: number): SubmissionView {
   const viewer = viewerOf(db, opener.userId);
   if (viewer.role === 'student' && viewer.user_id !== studentId) refuse('NOT_ALLOWED', 'You can only see your own work.');
-  const assignment = db.prepare('SELECT * FROM assignments WHERE assignment_id = ?').get(assignmentId) as AssignmentRow | undefined;
+  const assignment = statement(db, 'SELECT * FROM assignments WHERE assignment_id = ?').get(assignmentId) as AssignmentRow | undefined;
   if (!assignment || (viewer.role === 'student' && !assignment.published)) refuse('NOT_FOUND', 'That assignment does not exist.');
-  const row = db.prepare('SELECT * FROM submissions WHERE assignment_id = ? AND student_id = ?').get(assignmentId, studentId) as SubmissionRow | undefined;
-  const gradeRow = db.prepare('SELECT * FROM grades WHERE assignment_id = ? AND student_id = ?').get(assignmentId, studentId) as GradeRow | undefined;
+  const row = statement(db, 'SELECT * FROM submissions WHERE assignment_id = ? AND student_id = ?').get(assignmentId, studentId) as SubmissionRow | undefined;
+  const gradeRow = statement(db, 'SELECT * FROM grades WHERE assignment_id = ? AND student_id = ?').get(assignmentId, studentId) as GradeRow | undefined;
   const due = dueWithExtension(assignment, extensionsOf(db, studentId).get(key(assignmentId, studentId)));
-  const comments = db
-    .prepare(
+  const comments = statement(
+      db,
       `SELECT c.comment_id, c.author_id, coalesce(m.display_name, '') AS author_name, c.text, c.item_id, c.at FROM comments c
        LEFT JOIN members m ON m.user_id = c.author_id WHERE c.assignment_id = ? AND c.student_id = ? ORDER BY c.at, c.comment_id`,
     )
@@ -109,11 +110,11 @@ export function submission(db: Database.Database, opener: ItemOpener, assignment
 export function gradebook(db: Database.Database, opener: ItemOpener, now: number): Gradebook {
   const viewer = viewerOf(db, opener.userId);
   const reading = { db, opener, viewer };
-  const assignmentRows = (db.prepare('SELECT * FROM assignments ORDER BY coalesce(due_at, 9e15), created_at, assignment_id').all() as AssignmentRow[]).filter(
+  const assignmentRows = (statement(db, 'SELECT * FROM assignments ORDER BY coalesce(due_at, 9e15), created_at, assignment_id').all() as AssignmentRow[]).filter(
     (a) => viewer.role === 'teacher' || a.published,
   );
   const students = (
-    db.prepare("SELECT user_id, display_name FROM members WHERE role = 'student' AND removed_at IS NULL ORDER BY display_name, user_id").all() as {
+    statement(db, "SELECT user_id, display_name FROM members WHERE role = 'student' AND removed_at IS NULL ORDER BY display_name, user_id").all() as {
       user_id: string;
       display_name: string;
     }[]
@@ -121,10 +122,10 @@ export function gradebook(db: Database.Database, opener: ItemOpener, now: number
   const only = viewer.role === 'student' ? viewer.user_id : null;
   const submissions = byKey(
     (only
-      ? db.prepare('SELECT * FROM submissions WHERE student_id = ?').all(only)
-      : db.prepare('SELECT * FROM submissions').all()) as SubmissionRow[],
+      ? statement(db, 'SELECT * FROM submissions WHERE student_id = ?').all(only)
+      : statement(db, 'SELECT * FROM submissions').all()) as SubmissionRow[],
   );
-  const grades = byKey((only ? db.prepare('SELECT * FROM grades WHERE student_id = ?').all(only) : db.prepare('SELECT * FROM grades').all()) as GradeRow[]);
+  const grades = byKey((only ? statement(db, 'SELECT * FROM grades WHERE student_id = ?').all(only) : statement(db, 'SELECT * FROM grades').all()) as GradeRow[]);
   const extensions = extensionsOf(db, only);
   return {
     assignments: assignmentRows.map((a) => ({ assignmentId: a.assignment_id, title: a.title, pointsPossible: a.points_possible, dueAt: a.due_at })),
@@ -143,7 +144,7 @@ export function gradebook(db: Database.Database, opener: ItemOpener, now: number
 
 /** The author's refused commands, newest first: what did not happen, and why. */
 export function rejectionsFor(db: Database.Database, authorId: string): RejectionView[] {
-  const rows = db.prepare('SELECT * FROM rejections WHERE author_id = ? ORDER BY at DESC, command_id').all(authorId) as {
+  const rows = statement(db, 'SELECT * FROM rejections WHERE author_id = ? ORDER BY at DESC, command_id').all(authorId) as {
     command_id: string;
     type: string;
     assignment_id: string | null;
@@ -243,8 +244,8 @@ function byKey<R extends { assignment_id: string; student_id: string }>(rows: R[
 /** Extensions by (assignment, student), for one student or all. undefined inside: no extension. */
 function extensionsOf(db: Database.Database, studentId: string | null): Map<string, { due_at: number | null }> {
   const rows = (studentId
-    ? db.prepare('SELECT * FROM extensions WHERE student_id = ?').all(studentId)
-    : db.prepare('SELECT * FROM extensions').all()) as { assignment_id: string; student_id: string; due_at: number | null }[];
+    ? statement(db, 'SELECT * FROM extensions WHERE student_id = ?').all(studentId)
+    : statement(db, 'SELECT * FROM extensions').all()) as { assignment_id: string; student_id: string; due_at: number | null }[];
   return new Map(rows.map((r) => [key(r.assignment_id, r.student_id), r]));
 }
 
@@ -254,7 +255,7 @@ function dueWithExtension(row: AssignmentRow, extension: { due_at: number | null
 
 /** The class's current join code (canonical form), or null when none is in use or the class is not created yet. */
 export function currentJoinCode(db: Database.Database): string | null {
-  return (db.prepare('SELECT join_code FROM class_info WHERE id = 1').pluck().get() as string | null | undefined) ?? null;
+  return (statement(db, 'SELECT join_code FROM class_info WHERE id = 1').pluck().get() as string | null | undefined) ?? null;
 }
 
 /** A file the class refers to, and the laptops of the users who attached it. */
@@ -274,12 +275,12 @@ export interface ClassFile {
  */
 export function classFiles(db: Database.Database): ClassFile[] {
   const lists = [
-    ...(db.prepare(`SELECT created_by AS owner, materials AS files FROM assignments WHERE materials <> '[]' ORDER BY assignment_id`).all() as OwnedFiles[]),
-    ...(db.prepare(`SELECT student_id AS owner, files FROM submissions WHERE files <> '[]' ORDER BY assignment_id, student_id`).all() as OwnedFiles[]),
-    ...(db.prepare(`SELECT student_id AS owner, files FROM attempts WHERE files <> '[]' ORDER BY assignment_id, student_id, attempt`).all() as OwnedFiles[]),
+    ...(statement(db, `SELECT created_by AS owner, materials AS files FROM assignments WHERE materials <> '[]' ORDER BY assignment_id`).all() as OwnedFiles[]),
+    ...(statement(db, `SELECT student_id AS owner, files FROM submissions WHERE files <> '[]' ORDER BY assignment_id, student_id`).all() as OwnedFiles[]),
+    ...(statement(db, `SELECT student_id AS owner, files FROM attempts WHERE files <> '[]' ORDER BY assignment_id, student_id, attempt`).all() as OwnedFiles[]),
   ];
   const laptops = new Map<string, string[]>();
-  for (const row of db.prepare('SELECT user_id, laptop_id FROM member_laptops ORDER BY laptop_id').all() as { user_id: string; laptop_id: string }[]) {
+  for (const row of statement(db, 'SELECT user_id, laptop_id FROM member_laptops ORDER BY laptop_id').all() as { user_id: string; laptop_id: string }[]) {
     laptops.set(row.user_id, [...(laptops.get(row.user_id) ?? []), row.laptop_id]);
   }
   const found = new Map<string, { file: FileRef; owners: Set<string> }>();

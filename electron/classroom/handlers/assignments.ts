@@ -3,6 +3,7 @@
 import type { LogCommand } from '../../../shared/classroom/commands';
 import { requireAssignment, requireStudentMember, requireTeacher, type CommandContext, type Handler } from '../context';
 import { refuse } from '../rejection';
+import { statement } from '../statements';
 
 type Command<T extends LogCommand['type']> = Extract<LogCommand, { type: T }>;
 type AssignmentFields = Omit<Command<'createAssignment'>, 'type' | 'assignmentId'>;
@@ -11,10 +12,11 @@ export const createAssignment: Handler<Command<'createAssignment'>> = (context, 
   const teacher = requireTeacher(context);
   const { db, now } = context;
   checkDates(command);
-  if (db.prepare('SELECT 1 FROM assignments WHERE assignment_id = ?').get(command.assignmentId)) {
+  if (statement(db, 'SELECT 1 FROM assignments WHERE assignment_id = ?').get(command.assignmentId)) {
     refuse('CONFLICT', 'An assignment with this id already exists.');
   }
-  db.prepare(
+  statement(
+    db,
     `INSERT INTO assignments (assignment_id, title, instructions, points_possible, due_at, cut_off_at, published, materials,
        created_by, created_at, updated_at, version)
      VALUES (@assignmentId, @title, @instructions, @pointsPossible, @dueAt, @cutOffAt, @published, @materials, @createdBy, @now, @now, 1)`,
@@ -29,7 +31,8 @@ export const editAssignment: Handler<Command<'editAssignment'>> = (context, comm
     refuse('STALE', `Someone changed this assignment since you opened it (now version ${current.version}); review their change and try again.`, current.version);
   }
   checkDates(command);
-  db.prepare(
+  statement(
+    db,
     `UPDATE assignments SET title = @title, instructions = @instructions, points_possible = @pointsPossible, due_at = @dueAt,
        cut_off_at = @cutOffAt, published = @published, materials = @materials, updated_at = @now, version = version + 1
      WHERE assignment_id = @assignmentId`,
@@ -41,7 +44,8 @@ export const grantExtension: Handler<Command<'grantExtension'>> = (context, comm
   const { db } = context;
   requireAssignment(db, command.assignmentId);
   requireStudentMember(db, command.studentId);
-  db.prepare(
+  statement(
+    db,
     'INSERT INTO extensions (assignment_id, student_id, due_at) VALUES (?, ?, ?) ON CONFLICT (assignment_id, student_id) DO UPDATE SET due_at = excluded.due_at',
   ).run(command.assignmentId, command.studentId, command.dueAt);
 };

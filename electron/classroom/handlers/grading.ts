@@ -8,6 +8,7 @@ import type { LogCommand } from '../../../shared/classroom/commands';
 import { memberOf, requireAssignment, requireStudentMember, requireTeacher, type CommandContext, type Handler } from '../context';
 import { refuse } from '../rejection';
 import { addItemKey, dropIfUnused, keepSealedItem } from '../sealing/item-rules';
+import { statement } from '../statements';
 
 type Command<T extends LogCommand['type']> = Extract<LogCommand, { type: T }>;
 
@@ -52,7 +53,8 @@ export const returnGrade: Handler<Command<'returnGrade'>> = (context, command) =
     if (command.studentKey === null && student?.box_key != null) refuse('NOT_ALLOWED', 'The grade must be unlocked for the student when it is returned.');
     if (command.studentKey !== null) addItemKey(db, current.item_id, command.studentId, command.studentKey);
   }
-  db.prepare(
+  statement(
+    db,
     `UPDATE grades SET returned_score = score, returned_feedback = feedback, returned_item_id = item_id, returned_at = ?, updated_at = ?,
        version = version + 1 WHERE assignment_id = ? AND student_id = ?`,
   ).run(now, now, command.assignmentId, command.studentId);
@@ -77,9 +79,9 @@ export const comment: Handler<Command<'comment'>> = (context, command) => {
   if (author.role === 'student' && (author.user_id !== command.studentId || !assignment.published)) {
     refuse('NOT_ALLOWED', 'You can only comment on your own work.');
   }
-  if (db.prepare('SELECT 1 FROM comments WHERE comment_id = ?').get(command.commentId)) refuse('CONFLICT', 'This comment was already posted.');
+  if (statement(db, 'SELECT 1 FROM comments WHERE comment_id = ?').get(command.commentId)) refuse('CONFLICT', 'This comment was already posted.');
   const itemId = keepSealedItem(context, { kind: 'comment', assignmentId: command.assignmentId, studentId: command.studentId, sealed: command.sealed, withStudent: true });
-  db.prepare("INSERT INTO comments (comment_id, assignment_id, student_id, author_id, text, item_id, at) VALUES (?, ?, ?, ?, '', ?, ?)").run(
+  statement(db, "INSERT INTO comments (comment_id, assignment_id, student_id, author_id, text, item_id, at) VALUES (?, ?, ?, ?, '', ?, ?)").run(
     command.commentId,
     command.assignmentId,
     command.studentId,
@@ -90,7 +92,7 @@ export const comment: Handler<Command<'comment'>> = (context, command) => {
 };
 
 function gradeOf({ db }: CommandContext, assignmentId: string, studentId: string): GradeRow | undefined {
-  return db.prepare('SELECT item_id, returned_item_id, score, feedback, excused, version FROM grades WHERE assignment_id = ? AND student_id = ?').get(assignmentId, studentId) as
+  return statement(db, 'SELECT item_id, returned_item_id, score, feedback, excused, version FROM grades WHERE assignment_id = ? AND student_id = ?').get(assignmentId, studentId) as
     | GradeRow
     | undefined;
 }
@@ -104,7 +106,8 @@ function upsertGrade(
 ): void {
   // The clear score and feedback columns hold only grades from before items were sealed: a new
   // sealed draft clears them, an excuse keeps them.
-  db.prepare(
+  statement(
+    db,
     `INSERT INTO grades (assignment_id, student_id, score, feedback, item_id, excused, returned_score, returned_feedback, returned_at, updated_at, version)
      VALUES (?, ?, NULL, '', ?, ?, NULL, NULL, NULL, ?, 1)
      ON CONFLICT (assignment_id, student_id) DO UPDATE SET

@@ -5,13 +5,14 @@ import type { LogCommand } from '../../../shared/classroom/commands';
 import { currentMember, requireTeacher, type Handler } from '../context';
 import { refuse } from '../rejection';
 import { addItemKey } from '../sealing/item-rules';
+import { statement } from '../statements';
 
 export const shareKeys: Handler<Extract<LogCommand, { type: 'shareKeys' }>> = (context, command) => {
   requireTeacher(context);
   const { db } = context;
   const receiver = currentMember(db, command.userId);
   if (!receiver || receiver.role !== 'teacher' || receiver.box_key === null) refuse('NOT_ALLOWED', 'Keys can only be given to a current teacher of the class.');
-  const exists = db.prepare('SELECT 1 FROM sealed_items WHERE item_id = ?');
+  const exists = statement(db, 'SELECT 1 FROM sealed_items WHERE item_id = ?');
   for (const { itemId } of command.keys) if (!exists.get(itemId)) refuse('NOT_FOUND', 'One of these items is not in the class.');
   for (const { itemId, key } of command.keys) addItemKey(db, itemId, command.userId, key);
 };

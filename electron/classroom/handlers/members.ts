@@ -2,12 +2,13 @@
 import type { LogCommand } from '../../../shared/classroom/commands';
 import { memberOf, requireTeacher, type Handler } from '../context';
 import { refuse } from '../rejection';
+import { statement } from '../statements';
 
 type Command<T extends LogCommand['type']> = Extract<LogCommand, { type: T }>;
 
 export const createClass: Handler<Command<'createClass'>> = ({ db, signed, authorId, now }, command) => {
-  if (db.prepare('SELECT 1 FROM class_info').get()) refuse('CONFLICT', 'This class has already been created.');
-  db.prepare('INSERT INTO class_info (id, class_id, name, subject, created_at, clock, join_code) VALUES (1, ?, ?, ?, ?, ?, ?)').run(
+  if (statement(db, 'SELECT 1 FROM class_info').get()) refuse('CONFLICT', 'This class has already been created.');
+  statement(db, 'INSERT INTO class_info (id, class_id, name, subject, created_at, clock, join_code) VALUES (1, ?, ?, ?, ?, ?, ?)').run(
     signed.classId,
     command.name,
     command.subject,
@@ -20,27 +21,27 @@ export const createClass: Handler<Command<'createClass'>> = ({ db, signed, autho
 };
 
 export const joinClass: Handler<Command<'joinClass'>> = ({ db, signed, authorId, author, now }, command) => {
-  if (!db.prepare('SELECT 1 FROM class_info').get()) refuse('NOT_FOUND', 'This class has not been created yet.');
+  if (!statement(db, 'SELECT 1 FROM class_info').get()) refuse('NOT_FOUND', 'This class has not been created yet.');
   const existing = author ?? memberOf(db, authorId);
   if (existing?.removed_at != null) refuse('NOT_ALLOWED', 'You were removed from this class; ask the teacher to add you again.');
   // Joining again from another laptop (or after a lost answer) only adds the laptop.
   if (!existing) addMember(db, authorId, signed.publicKey, command.boxKey ?? null, command.displayName, 'student', now);
   // A member from before items were sealed gives their box key once; it is never replaced, so
   // nobody can make a classmate's next items sealed for a key of their own choosing.
-  else if (existing.box_key === null && command.boxKey !== undefined) db.prepare('UPDATE members SET box_key = ? WHERE user_id = ?').run(command.boxKey, authorId);
+  else if (existing.box_key === null && command.boxKey !== undefined) statement(db, 'UPDATE members SET box_key = ? WHERE user_id = ?').run(command.boxKey, authorId);
   addLaptop(db, authorId, command.laptopId);
 };
 
 export const setJoinCode: Handler<Command<'setJoinCode'>> = (context, command) => {
   requireTeacher(context);
-  context.db.prepare('UPDATE class_info SET join_code = ? WHERE id = 1').run(command.joinCode);
+  statement(context.db, 'UPDATE class_info SET join_code = ? WHERE id = 1').run(command.joinCode);
 };
 
 export const addTeacher: Handler<Command<'addTeacher'>> = (context, command) => {
   requireTeacher(context);
   const member = memberOf(context.db, command.userId);
   if (!member || member.removed_at !== null) refuse('NOT_FOUND', 'That person is not in the class.');
-  context.db.prepare("UPDATE members SET role = 'teacher' WHERE user_id = ?").run(command.userId);
+  statement(context.db, "UPDATE members SET role = 'teacher' WHERE user_id = ?").run(command.userId);
 };
 
 export const removeMember: Handler<Command<'removeMember'>> = (context, command) => {
@@ -49,10 +50,10 @@ export const removeMember: Handler<Command<'removeMember'>> = (context, command)
   const member = memberOf(db, command.userId);
   if (!member || member.removed_at !== null) refuse('NOT_FOUND', 'That person is not in the class.');
   if (member.role === 'teacher') {
-    const teachers = db.prepare("SELECT count(*) FROM members WHERE role = 'teacher' AND removed_at IS NULL").pluck().get() as number;
+    const teachers = statement(db, "SELECT count(*) FROM members WHERE role = 'teacher' AND removed_at IS NULL").pluck().get() as number;
     if (teachers <= 1) refuse('NOT_ALLOWED', 'A class needs at least one teacher.');
   }
-  db.prepare('UPDATE members SET removed_at = ? WHERE user_id = ?').run(now, command.userId);
+  statement(db, 'UPDATE members SET removed_at = ? WHERE user_id = ?').run(now, command.userId);
 };
 
 function addMember(
@@ -64,7 +65,7 @@ function addMember(
   role: 'teacher' | 'student',
   now: number,
 ): void {
-  db.prepare('INSERT INTO members (user_id, public_key, box_key, display_name, role, joined_at, removed_at) VALUES (?, ?, ?, ?, ?, ?, NULL)').run(
+  statement(db, 'INSERT INTO members (user_id, public_key, box_key, display_name, role, joined_at, removed_at) VALUES (?, ?, ?, ?, ?, ?, NULL)').run(
     userId,
     publicKey,
     boxKey,
@@ -75,5 +76,5 @@ function addMember(
 }
 
 function addLaptop(db: import('better-sqlite3').Database, userId: string, laptopId: string): void {
-  db.prepare('INSERT OR IGNORE INTO member_laptops (user_id, laptop_id) VALUES (?, ?)').run(userId, laptopId);
+  statement(db, 'INSERT OR IGNORE INTO member_laptops (user_id, laptop_id) VALUES (?, ?)').run(userId, laptopId);
 }

@@ -7,6 +7,7 @@ import type { LogCommand } from '../../../shared/classroom/commands';
 import { requirePublishedAssignment, requireStudent, type AssignmentRow, type CommandContext, type Handler } from '../context';
 import { refuse } from '../rejection';
 import { dropIfUnused, keepSealedItem } from '../sealing/item-rules';
+import { statement } from '../statements';
 
 type Command<T extends LogCommand['type']> = Extract<LogCommand, { type: T }>;
 
@@ -30,7 +31,8 @@ export const saveDraft: Handler<Command<'saveDraft'>> = (context, command) => {
   }
   if (current?.turned_in) refuse('NOT_ALLOWED', 'Unsubmit the work before changing it.');
   const itemId = keepSealedItem(context, { kind: 'submission', assignmentId: command.assignmentId, studentId: student.user_id, sealed: command.sealed, withStudent: true });
-  db.prepare(
+  statement(
+    db,
     `INSERT INTO submissions (assignment_id, student_id, text, item_id, files, turned_in, turned_in_at, turned_in_client_at, attempts, updated_at, version)
      VALUES (?, ?, '', ?, ?, 0, NULL, NULL, 0, ?, 1)
      ON CONFLICT (assignment_id, student_id) DO UPDATE SET text = '', item_id = excluded.item_id, files = excluded.files,
@@ -48,13 +50,15 @@ export const turnIn: Handler<Command<'turnIn'>> = (context, command) => {
   const current = submissionOf(context, command.assignmentId, student.user_id);
   if (current?.turned_in) refuse('CONFLICT', 'This work is already turned in.');
   const attempt = (current?.attempts ?? 0) + 1;
-  db.prepare(
+  statement(
+    db,
     `INSERT INTO submissions (assignment_id, student_id, text, files, turned_in, turned_in_at, turned_in_client_at, attempts, updated_at, version)
      VALUES (?, ?, '', '[]', 1, ?, ?, 1, ?, 1)
      ON CONFLICT (assignment_id, student_id) DO UPDATE SET turned_in = 1, turned_in_at = excluded.turned_in_at,
        turned_in_client_at = excluded.turned_in_client_at, attempts = attempts + 1, updated_at = excluded.updated_at, version = version + 1`,
   ).run(command.assignmentId, student.user_id, now, signed.clientTime, now);
-  db.prepare(
+  statement(
+    db,
     `INSERT INTO attempts (assignment_id, student_id, attempt, text, item_id, files, turned_in_at, turned_in_client_at)
      SELECT assignment_id, student_id, ?, text, item_id, files, turned_in_at, turned_in_client_at FROM submissions WHERE assignment_id = ? AND student_id = ?`,
   ).run(attempt, command.assignmentId, student.user_id);
@@ -68,7 +72,7 @@ export const unsubmit: Handler<Command<'unsubmit'>> = (context, command) => {
   checkNotReturned(context, command.assignmentId, student.user_id);
   const current = submissionOf(context, command.assignmentId, student.user_id);
   if (!current?.turned_in) refuse('CONFLICT', 'This work is not turned in.');
-  db.prepare('UPDATE submissions SET turned_in = 0, updated_at = ?, version = version + 1 WHERE assignment_id = ? AND student_id = ?').run(
+  statement(db, 'UPDATE submissions SET turned_in = 0, updated_at = ?, version = version + 1 WHERE assignment_id = ? AND student_id = ?').run(
     now,
     command.assignmentId,
     student.user_id,
@@ -76,8 +80,7 @@ export const unsubmit: Handler<Command<'unsubmit'>> = (context, command) => {
 };
 
 function submissionOf({ db }: CommandContext, assignmentId: string, studentId: string): SubmissionRow | undefined {
-  return db
-    .prepare('SELECT item_id, files, turned_in, attempts, version FROM submissions WHERE assignment_id = ? AND student_id = ?')
+  return statement(db, 'SELECT item_id, files, turned_in, attempts, version FROM submissions WHERE assignment_id = ? AND student_id = ?')
     .get(assignmentId, studentId) as SubmissionRow | undefined;
 }
 
@@ -88,6 +91,6 @@ function checkOpen({ now }: CommandContext, assignment: AssignmentRow): void {
 
 /** Once the grade is returned, the work stays as it was graded. */
 function checkNotReturned({ db }: CommandContext, assignmentId: string, studentId: string): void {
-  const returned = db.prepare('SELECT returned_at FROM grades WHERE assignment_id = ? AND student_id = ?').pluck().get(assignmentId, studentId);
+  const returned = statement(db, 'SELECT returned_at FROM grades WHERE assignment_id = ? AND student_id = ?').pluck().get(assignmentId, studentId);
   if (returned !== undefined && returned !== null) refuse('CLOSED', 'This work has been graded and returned, so it can no longer change.');
 }

@@ -9,6 +9,7 @@ import { LIMITS } from '../../../shared/classroom/commands';
 import { boundedText, list, matching, object, wholeNumber, type Infer } from '../../../shared/schema';
 import { FILE_NONCE_BYTES, type FileSecret } from './file-cipher';
 import type { ItemOpener } from './opener';
+import { statement } from '../statements';
 
 const sha256 = matching(/^[0-9a-f]{64}$/, 'a SHA-256 in hex');
 const base64url = (bytes: number) => matching(new RegExp(`^[A-Za-z0-9_-]{${Math.ceil((bytes * 4) / 3)}}$`), `${bytes} bytes in base64url`);
@@ -77,10 +78,10 @@ interface WorkRow {
 export function attachmentAccess(db: Database.Database, opener: ItemOpener, sha256: string): AttachmentAccess {
   const pattern = `%${sha256}%`;
   const works = [
-    ...(db.prepare('SELECT item_id, files FROM submissions WHERE files LIKE ?').all(pattern) as WorkRow[]),
-    ...(db.prepare('SELECT item_id, files FROM attempts WHERE files LIKE ?').all(pattern) as WorkRow[]),
+    ...(statement(db, 'SELECT item_id, files FROM submissions WHERE files LIKE ?').all(pattern) as WorkRow[]),
+    ...(statement(db, 'SELECT item_id, files FROM attempts WHERE files LIKE ?').all(pattern) as WorkRow[]),
   ].filter((row) => (JSON.parse(row.files) as FileRef[]).some((file) => file.sha256 === sha256));
-  let clear = db.prepare('SELECT 1 FROM assignments WHERE materials LIKE ?').get(pattern) !== undefined;
+  let clear = statement(db, 'SELECT 1 FROM assignments WHERE materials LIKE ?').get(pattern) !== undefined;
   for (const work of works) {
     if (work.item_id === null) {
       clear = true;
@@ -103,9 +104,8 @@ export function attachmentAccess(db: Database.Database, opener: ItemOpener, sha2
  */
 export function attachmentsOfWork(db: Database.Database, opener: ItemOpener, assignmentId: string, studentId: string): Map<string, SealedAttachment> {
   const itemIds = [
-    ...(db.prepare('SELECT item_id FROM submissions WHERE assignment_id = ? AND student_id = ? AND item_id IS NOT NULL').pluck().all(assignmentId, studentId) as string[]),
-    ...(db
-      .prepare('SELECT item_id FROM attempts WHERE assignment_id = ? AND student_id = ? AND item_id IS NOT NULL ORDER BY attempt DESC')
+    ...(statement(db, 'SELECT item_id FROM submissions WHERE assignment_id = ? AND student_id = ? AND item_id IS NOT NULL').pluck().all(assignmentId, studentId) as string[]),
+    ...(statement(db, 'SELECT item_id FROM attempts WHERE assignment_id = ? AND student_id = ? AND item_id IS NOT NULL ORDER BY attempt DESC')
       .pluck()
       .all(assignmentId, studentId) as string[]),
   ];

@@ -8,11 +8,12 @@ import type { SealedItem } from '../../../shared/classroom/commands';
 import type { CommandContext } from '../context';
 import { refuse } from '../rejection';
 import type { ItemKind, Reader } from './items';
+import { statement } from '../statements';
 
 /** The members an item about `studentId` must be sealed for: every current teacher with a box key, and the student when `withStudent`. */
 export function readersOf(db: Database.Database, studentId: string, withStudent: boolean): Reader[] {
-  const rows = db
-    .prepare(
+  const rows = statement(
+      db,
       `SELECT user_id, box_key FROM members WHERE removed_at IS NULL AND box_key IS NOT NULL
          AND (role = 'teacher' OR (? = 1 AND user_id = ?)) ORDER BY user_id`,
     )
@@ -41,8 +42,8 @@ export function keepSealedItem(
         : 'This grade was not locked for exactly the class’s teachers (they may have changed meanwhile); send it again.',
     );
   }
-  if (db.prepare('SELECT 1 FROM sealed_items WHERE item_id = ?').get(itemId)) refuse('CONFLICT', 'This was already saved once.');
-  db.prepare('INSERT INTO sealed_items (item_id, kind, assignment_id, student_id, author_id, nonce, data) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+  if (statement(db, 'SELECT 1 FROM sealed_items WHERE item_id = ?').get(itemId)) refuse('CONFLICT', 'This was already saved once.');
+  statement(db, 'INSERT INTO sealed_items (item_id, kind, assignment_id, student_id, author_id, nonce, data) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
     itemId,
     item.kind,
     item.assignmentId,
@@ -51,26 +52,26 @@ export function keepSealedItem(
     item.sealed.nonce,
     item.sealed.data,
   );
-  const insertKey = db.prepare('INSERT INTO item_keys (item_id, user_id, wrapped) VALUES (?, ?, ?)');
+  const insertKey = statement(db, 'INSERT INTO item_keys (item_id, user_id, wrapped) VALUES (?, ?, ?)');
   for (const key of item.sealed.keys) insertKey.run(itemId, key.userId, key.key);
   return itemId;
 }
 
 /** Give `userId` a wrapped key of an existing item, unless they have one (two teachers sharing at once is fine). */
 export function addItemKey(db: Database.Database, itemId: string, userId: string, wrapped: string): void {
-  db.prepare('INSERT OR IGNORE INTO item_keys (item_id, user_id, wrapped) VALUES (?, ?, ?)').run(itemId, userId, wrapped);
+  statement(db, 'INSERT OR IGNORE INTO item_keys (item_id, user_id, wrapped) VALUES (?, ?, ?)').run(itemId, userId, wrapped);
 }
 
 /** Forget an item nothing refers to any more (a draft saved over, a grade changed), so the file does not grow with every save. */
 export function dropIfUnused(db: Database.Database, itemId: string | null): void {
   if (itemId === null) return;
-  const used = db
-    .prepare(
+  const used = statement(
+      db,
       `SELECT 1 FROM submissions WHERE item_id = @id UNION ALL SELECT 1 FROM attempts WHERE item_id = @id
        UNION ALL SELECT 1 FROM grades WHERE item_id = @id OR returned_item_id = @id UNION ALL SELECT 1 FROM comments WHERE item_id = @id LIMIT 1`,
     )
     .get({ id: itemId });
   if (used) return;
-  db.prepare('DELETE FROM item_keys WHERE item_id = ?').run(itemId);
-  db.prepare('DELETE FROM sealed_items WHERE item_id = ?').run(itemId);
+  statement(db, 'DELETE FROM item_keys WHERE item_id = ?').run(itemId);
+  statement(db, 'DELETE FROM sealed_items WHERE item_id = ?').run(itemId);
 }

@@ -4,6 +4,7 @@
 import type Database from 'better-sqlite3';
 import type { BoxKeyPair } from './box';
 import { openContent, unwrapKeyFor, type ItemKind } from './items';
+import { statement } from '../statements';
 
 /** Opens the items sealed for one user. */
 export interface ItemOpener {
@@ -72,18 +73,8 @@ export class BoxOpener implements ItemOpener {
 /** An opener that opens nothing: for a viewer without a key on this laptop. */
 export const NO_KEYS = (userId: string): ItemOpener => ({ userId, contentKey: () => null, open: () => null });
 
-/** Prepared once per class file: a gradebook opens thousands of items. */
-const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-function prepared(db: Database.Database, sql: string): Database.Statement {
-  let forDb = statements.get(db);
-  if (!forDb) statements.set(db, (forDb = new Map()));
-  let statement = forDb.get(sql);
-  if (!statement) forDb.set(sql, (statement = db.prepare(sql)));
-  return statement;
-}
-
 function itemRow(db: Database.Database, itemId: string, userId: string): ItemRow | undefined {
-  return prepared(
+  return statement(
     db,
       `SELECT i.kind, i.assignment_id, i.student_id, i.nonce, i.data, k.wrapped FROM sealed_items i
        LEFT JOIN item_keys k ON k.item_id = i.item_id AND k.user_id = ? WHERE i.item_id = ?`,
@@ -95,7 +86,7 @@ const classIds = new WeakMap<Database.Database, string>();
 function classIdOf(db: Database.Database): string {
   const known = classIds.get(db);
   if (known !== undefined) return known;
-  const classId = (prepared(db, 'SELECT class_id FROM class_info WHERE id = 1').pluck().get() as string | undefined) ?? '';
+  const classId = (statement(db, 'SELECT class_id FROM class_info WHERE id = 1').pluck().get() as string | undefined) ?? '';
   if (classId !== '') classIds.set(db, classId);
   return classId;
 }

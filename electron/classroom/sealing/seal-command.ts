@@ -11,6 +11,7 @@ import { clearReferenceOf, type SealedAttachment } from './attachments';
 import { sealItem, wrapKeyFor, type ItemAddress } from './items';
 import { readersOf } from './item-rules';
 import type { ItemOpener } from './opener';
+import { statement } from '../statements';
 
 /** Why a command could not be sealed here; nothing was sent. `reason` is a sentence for the author. */
 export class SealingError extends Error {
@@ -60,7 +61,7 @@ export function sealCommand(
     }
     case 'grade': {
       const { score, feedback, ...clear } = command;
-      const pointsPossible = db.prepare('SELECT points_possible FROM assignments WHERE assignment_id = ?').pluck().get(command.assignmentId) as
+      const pointsPossible = statement(db, 'SELECT points_possible FROM assignments WHERE assignment_id = ?').pluck().get(command.assignmentId) as
         | number
         | null
         | undefined;
@@ -90,9 +91,9 @@ function studentKeyOf(
   assignmentId: string,
   studentId: string,
 ): { itemId: string | null; studentKey: string | null } {
-  const itemId = (db.prepare('SELECT item_id FROM grades WHERE assignment_id = ? AND student_id = ?').pluck().get(assignmentId, studentId) as string | null | undefined) ?? null;
+  const itemId = (statement(db, 'SELECT item_id FROM grades WHERE assignment_id = ? AND student_id = ?').pluck().get(assignmentId, studentId) as string | null | undefined) ?? null;
   if (itemId === null) return { itemId, studentKey: null };
-  const boxKey = db.prepare('SELECT box_key FROM members WHERE user_id = ?').pluck().get(studentId) as string | null | undefined;
+  const boxKey = statement(db, 'SELECT box_key FROM members WHERE user_id = ?').pluck().get(studentId) as string | null | undefined;
   if (boxKey == null) return { itemId, studentKey: null };
   const contentKey = author.opener.contentKey(db, itemId);
   if (!contentKey) {
@@ -106,8 +107,8 @@ function studentKeyOf(
 
 /** Items some current teacher has no key for, that `opener`'s user can open: what a new teacher is waiting for. */
 export function itemsToShare(db: Database.Database, opener: ItemOpener): { userId: string; boxKey: string; itemId: string }[] {
-  return db
-    .prepare(
+  return statement(
+      db,
       `SELECT t.user_id AS userId, t.box_key AS boxKey, i.item_id AS itemId FROM members t
        JOIN item_keys mine ON mine.user_id = @me
        JOIN sealed_items i ON i.item_id = mine.item_id

@@ -46,10 +46,25 @@ export function laptopIdFromPublicKey(rawPublicKey: Uint8Array): string {
 /** Whether `signature` is `publicKey`'s Ed25519 signature of `data`; false for malformed keys too. */
 export function verifySignature(rawPublicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
   try {
-    return verify(null, data, importRawPublicKey(rawPublicKey, 'Ed25519'), signature);
+    return verify(null, data, verifyingKey(rawPublicKey), signature);
   } catch {
     return false;
   }
+}
+
+/** Keys of the authors seen lately: a class has a few dozen, and each replica checks every command. */
+const verifyingKeys = new Map<string, KeyObject>();
+const MAX_VERIFYING_KEYS = 1024;
+
+function verifyingKey(raw: Uint8Array): KeyObject {
+  const id = Buffer.from(raw).toString('base64');
+  let key = verifyingKeys.get(id);
+  if (!key) {
+    key = importRawPublicKey(raw, 'Ed25519');
+    if (verifyingKeys.size >= MAX_VERIFYING_KEYS) verifyingKeys.delete(verifyingKeys.keys().next().value!);
+    verifyingKeys.set(id, key);
+  }
+  return key;
 }
 
 /** A KeyObject from a raw 32-byte OKP public key (Ed25519 or X25519). */
