@@ -16,10 +16,13 @@ import { open, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClassroomPeer } from '../../electron/peer/classroom-peer';
+import type { ClassroomPeer } from '../../electron/peer/classroom-peer';
 import type { Logger } from '../../electron/peer/transport';
-import type { ClassroomCommand, FileRef } from '../../shared/classroom/commands';
-import { classStatus, connectAll, eventually, Laptops } from './support';
+import type { FileRef } from '../../shared/classroom/commands';
+import { applied, classStatus, connectAll, eventually, Laptops } from './support';
+
+/** The leader pulls a 20 MiB file before the work that refers to it is proposed: allow for it. */
+const BIG_WAIT_MS = 60_000;
 
 const seed = Number(process.env.QUORUM_SEED ?? randomInt(2 ** 31));
 console.log(`large-attachment seed: QUORUM_SEED=${seed}`);
@@ -54,19 +57,7 @@ async function startLogged(name: string, dataDir: string, log: LogLine[]): Promi
     (message: string, fields: Record<string, unknown> = {}) =>
       log.push({ level, message, fields });
   const logger: Logger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
-  if (!laptops.dirs.includes(dataDir)) laptops.dirs.push(dataDir);
-  const peer = await ClassroomPeer.open({
-    dataDir,
-    displayName: name,
-    host: '127.0.0.1',
-    port: 0,
-    discovery: { enabled: false },
-    logger,
-    autopilot: { intervalMs: 100 },
-    ...READ_PATH_ONLY,
-  });
-  laptops.open.push(peer);
-  return peer;
+  return laptops.start(name, dataDir, { logger, ...READ_PATH_ONLY });
 }
 
 /** 20 MiB that look random, the same for the same seed: AES-CTR over zeros, keyed by the seed. */
@@ -78,12 +69,6 @@ function randomFile(): Buffer {
 
 function sha256Of(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-async function applied(peer: ClassroomPeer, classId: string, command: ClassroomCommand): Promise<void> {
-  // The leader pulls a 20 MiB file before the work that refers to it is proposed: allow for it.
-  const outcome = await peer.methods.submitCommand({ classId, command, waitMs: 60_000 });
-  if (outcome.status !== 'applied' || outcome.result.status !== 'applied') throw new Error(`not applied: ${JSON.stringify(outcome)}`);
 }
 
 /** The file read through readFile in the parts the UI asks for. */
@@ -164,8 +149,8 @@ async function turnedInWhileTeacherAway() {
   }
   const upload = await ana.methods.finishUpload({ uploadId });
   expect(upload).toEqual({ sha256: sha256Of(content), name: 'recording.wav', type: 'audio/wav', size: FILE_BYTES });
-  await applied(ana, classId, { type: 'saveDraft', assignmentId: 'lab-report', baseVersion: 0, text: 'My recording is attached.', files: [upload] });
-  await applied(ana, classId, { type: 'turnIn', assignmentId: 'lab-report' });
+  await applied(ana, classId, { type: 'saveDraft', assignmentId: 'lab-report', baseVersion: 0, text: 'My recording is attached.', files: [upload] }, BIG_WAIT_MS);
+  await applied(ana, classId, { type: 'turnIn', assignmentId: 'lab-report' }, BIG_WAIT_MS);
   const anaId = (await ana.methods.classroom({ classId })).me.userId;
   // The class stores the file sealed: its blob is the sealed copy's, shown to Ana under the file's own name and size.
   const [file] = (await ana.methods.submission({ classId, assignmentId: 'lab-report', studentId: anaId })).files;

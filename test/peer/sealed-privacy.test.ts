@@ -16,8 +16,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ClassroomPeer } from '../../electron/peer/classroom-peer';
 import { ClassState } from '../../electron/peer/routing/class-state';
 import { SqliteStorage } from '../../electron/peer/storage';
-import type { ClassroomCommand } from '../../shared/classroom/commands';
-import { classStatus, connectAll, eventually, Laptops } from './support';
+import { applied, classroomOf, classStatus, eventually, Laptops } from './support';
 
 const laptops = new Laptops();
 afterEach(() => laptops.cleanUp());
@@ -37,21 +36,9 @@ const ANA_FILE = Buffer.concat(Array.from({ length: Math.ceil(300_000 / 32) }, (
 );
 
 async function classroomOfThree() {
-  const teacher = await laptops.start('Ms Rivera');
-  const { classId, joinCode } = await teacher.methods.createClass({ name: 'Physics 3' });
-  const ana = await laptops.start('Ana');
-  const ben = await laptops.start('Ben');
-  await connectAll([teacher, ana, ben]);
-  for (const student of [ana, ben]) await student.methods.joinClass({ joinCode });
-  for (const student of [ana, ben]) {
-    await eventually('the student registered in the class', async () => (await student.methods.classroom({ classId })).me.role === 'student', 30_000);
-  }
+  const { teacher, students, classId } = await classroomOf(laptops, 'Ms Rivera', ['Ana', 'Ben']);
+  const [ana, ben] = students as [ClassroomPeer, ClassroomPeer];
   return { teacher, ana, ben, classId };
-}
-
-async function applied(peer: ClassroomPeer, classId: string, command: ClassroomCommand) {
-  const outcome = await peer.methods.submitCommand({ classId, command });
-  if (outcome.status !== 'applied' || outcome.result.status !== 'applied') throw new Error(`not applied: ${JSON.stringify(outcome)}`);
 }
 
 /** Every form a text could take in a file: as is, JSON-escaped, base64 at each alignment, hex. */

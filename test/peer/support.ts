@@ -83,8 +83,8 @@ export async function classroomOf(
   return { teacher, students, classId, joinCode };
 }
 
-/** Submit `command` as `peer`'s user and insist that the class applied it. */
-export async function applied(peer: ClassroomPeer, classId: string, command: ClassroomCommand): Promise<void> {
-  const outcome = await peer.methods.submitCommand({ classId, command, waitMs: 10_000 });
+/** Submit `command` as `peer`'s user and insist that the class applied it within `waitMs`. */
+export async function applied(peer: ClassroomPeer, classId: string, command: ClassroomCommand, waitMs = 10_000): Promise<void> {
+  const outcome = await peer.methods.submitCommand({ classId, command, waitMs });
   if (outcome.status !== 'applied' || outcome.result.status !== 'applied') throw new Error(`not applied: ${JSON.stringify(outcome)}`);
 }
