@@ -59,8 +59,23 @@ const assignmentFields = {
   published: flag,
 };
 
+/** Commands with nothing to seal: the same as a person asks for them and as the log carries them. */
+const sameInBothForms = {
+  /** A new join code, or none: nobody new can join until a teacher makes one. */
+  setJoinCode: object({ type: literal('setJoinCode'), joinCode: nullable(joinCode) }),
+  addTeacher: object({ type: literal('addTeacher'), userId: boundedText(64) }),
+  removeMember: object({ type: literal('removeMember'), userId: boundedText(64) }),
+  createAssignment: object({ type: literal('createAssignment'), assignmentId: idText, ...assignmentFields }),
+  editAssignment: object({ type: literal('editAssignment'), assignmentId: idText, baseVersion: wholeNumber(1, 2 ** 31), ...assignmentFields }),
+  grantExtension: object({ type: literal('grantExtension'), assignmentId: idText, studentId: boundedText(64), dueAt: nullable(time) }),
+  turnIn: object({ type: literal('turnIn'), assignmentId: idText }),
+  unsubmit: object({ type: literal('unsubmit'), assignmentId: idText }),
+  excuse: object({ type: literal('excuse'), assignmentId: idText, studentId: boundedText(64), excused: flag }),
+};
+
 /** What a person asks for, as the UI sends it: the peer seals the private parts before signing (see logCommand). */
 export const classroomCommand = tagged('type', {
+  ...sameInBothForms,
   /** The first command of a class: its creator becomes its first teacher. */
   createClass: object({
     type: literal('createClass'),
@@ -72,15 +87,8 @@ export const classroomCommand = tagged('type', {
     /** The code students join with, made on the teacher's laptop. */
     joinCode,
   }),
-  /** A new join code, or none: nobody new can join until a teacher makes one. */
-  setJoinCode: object({ type: literal('setJoinCode'), joinCode: nullable(joinCode) }),
   /** A laptop that came in with the join code registers its user as a student. */
   joinClass: object({ type: literal('joinClass'), displayName: boundedText(LIMITS.name), laptopId: boundedText(64) }),
-  addTeacher: object({ type: literal('addTeacher'), userId: boundedText(64) }),
-  removeMember: object({ type: literal('removeMember'), userId: boundedText(64) }),
-  createAssignment: object({ type: literal('createAssignment'), assignmentId: idText, ...assignmentFields }),
-  editAssignment: object({ type: literal('editAssignment'), assignmentId: idText, baseVersion: wholeNumber(1, 2 ** 31), ...assignmentFields }),
-  grantExtension: object({ type: literal('grantExtension'), assignmentId: idText, studentId: boundedText(64), dueAt: nullable(time) }),
   saveDraft: object({
     type: literal('saveDraft'),
     assignmentId: idText,
@@ -89,8 +97,6 @@ export const classroomCommand = tagged('type', {
     text: boundedText(LIMITS.submissionText, { allowEmpty: true }),
     files,
   }),
-  turnIn: object({ type: literal('turnIn'), assignmentId: idText }),
-  unsubmit: object({ type: literal('unsubmit'), assignmentId: idText }),
   grade: object({
     type: literal('grade'),
     assignmentId: idText,
@@ -100,7 +106,6 @@ export const classroomCommand = tagged('type', {
     feedback: boundedText(LIMITS.feedback, { allowEmpty: true }),
   }),
   returnGrade: object({ type: literal('returnGrade'), assignmentId: idText, studentId: boundedText(64) }),
-  excuse: object({ type: literal('excuse'), assignmentId: idText, studentId: boundedText(64), excused: flag }),
   comment: object({ type: literal('comment'), commentId: idText, assignmentId: idText, studentId: boundedText(64), text: boundedText(LIMITS.comment) }),
 });
 export type ClassroomCommand = Infer<typeof classroomCommand>;
@@ -155,6 +160,7 @@ export type SealedItem = Infer<ReturnType<typeof sealedItem>>;
  * stays in the clear and signed.
  */
 export const logCommand = tagged('type', {
+  ...sameInBothForms,
   createClass: object(
     {
       type: literal('createClass'),
@@ -167,13 +173,7 @@ export const logCommand = tagged('type', {
     /** Absent only in classes made before items were sealed. */
     { boxKey },
   ),
-  setJoinCode: object({ type: literal('setJoinCode'), joinCode: nullable(joinCode) }),
   joinClass: object({ type: literal('joinClass'), displayName: boundedText(LIMITS.name), laptopId: boundedText(64) }, { boxKey }),
-  addTeacher: object({ type: literal('addTeacher'), userId: boundedText(64) }),
-  removeMember: object({ type: literal('removeMember'), userId: boundedText(64) }),
-  createAssignment: object({ type: literal('createAssignment'), assignmentId: idText, ...assignmentFields }),
-  editAssignment: object({ type: literal('editAssignment'), assignmentId: idText, baseVersion: wholeNumber(1, 2 ** 31), ...assignmentFields }),
-  grantExtension: object({ type: literal('grantExtension'), assignmentId: idText, studentId: boundedText(64), dueAt: nullable(time) }),
   saveDraft: object({
     type: literal('saveDraft'),
     assignmentId: idText,
@@ -183,8 +183,6 @@ export const logCommand = tagged('type', {
     /** {text, files}: the text, and each attached file's key, name, type and size; for the student and the teachers. */
     sealed: sealedItem(sealedBytes(LIMITS.submissionText) + LIMITS.filesPerItem * sealedAttachmentBytes),
   }),
-  turnIn: object({ type: literal('turnIn'), assignmentId: idText }),
-  unsubmit: object({ type: literal('unsubmit'), assignmentId: idText }),
   grade: object({
     type: literal('grade'),
     assignmentId: idText,
@@ -204,7 +202,6 @@ export const logCommand = tagged('type', {
     /** The draft's content key wrapped for the student; null when there is nothing sealed to return. */
     studentKey: nullable(wrappedKey),
   }),
-  excuse: object({ type: literal('excuse'), assignmentId: idText, studentId: boundedText(64), excused: flag }),
   comment: object({
     type: literal('comment'),
     commentId: idText,
