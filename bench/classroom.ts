@@ -7,7 +7,8 @@
 // Drafts, grades and comments are sealed (every submission's text for its student and the
 // teacher, every grade for the teacher and, once returned, the student), so it also measures
 // sealing and signing on the author's laptop, and the gradebook opened with decryption: cold (a
-// laptop that just started: one key agreement per grade) and warm (content keys in memory). The
+// laptop that just started: one key agreement per author met, then a key derivation and two
+// AES-GCM openings per grade) and warm (content keys and opened grades in memory). The
 // same reads without any key show what the queries cost alone. The figures of the last run made
 // before items were sealed are kept beside these under `unencrypted`.
 // Writes bench/results/classroom.json.
@@ -17,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { applyClassroomCommand, BoxOpener, CLASSROOM_MIGRATIONS, generateBoxKeyPair, gradebook, gradebookCsv, NO_KEYS, signCommand } from '../electron/classroom';
+import { PairwiseWrapper } from '../electron/classroom/sealing/box';
 import { sealItem, wrapKeyFor, type ItemAddress } from '../electron/classroom/sealing/items';
 import { generateIdentity } from '../electron/peer/transport/identity';
 import type { LogCommand, SignedCommand } from '../shared/classroom/commands';
@@ -40,6 +42,9 @@ try {
   const teacherBox = generateBoxKeyPair();
   const students = Array.from({ length: STUDENTS }, () => generateIdentity());
   const studentBoxes = students.map(() => generateBoxKeyPair());
+  // Each author's laptop wraps keys with its own box key pair, keeping the secret it agreed on with each reader.
+  const teacherWrapper = new PairwiseWrapper(teacherBox);
+  const studentWrappers = studentBoxes.map((box) => new PairwiseWrapper(box));
   let clock = START;
   let ids = 0;
   const sign = (author: typeof teacher, command: LogCommand, commandId = `command-${String(ids++).padStart(8, '0')}`) =>
@@ -80,13 +85,13 @@ try {
     for (const [i, student] of students.entries()) {
       const studentReader = { userId: student.laptopId, boxKey: studentBoxes[i]!.publicKey };
       const draftId = nextId();
-      const draft = sealItem(address('submission', assignmentId, student.laptopId, draftId), { text: 'My answers: '.padEnd(400, 'x') }, [studentReader, teacherReader]);
+      const draft = sealItem(address('submission', assignmentId, student.laptopId, draftId), { text: 'My answers: '.padEnd(400, 'x') }, [studentReader, teacherReader], studentWrappers[i]!);
       log.push(sign(student, { type: 'saveDraft', assignmentId, baseVersion: 0, files: [], sealed: draft.sealed }, draftId));
       log.push(sign(student, { type: 'turnIn', assignmentId }));
       const gradeId = nextId();
-      const grade = sealItem(address('grade', assignmentId, student.laptopId, gradeId), { score: 8, feedback: 'Well done.' }, [teacherReader]);
+      const grade = sealItem(address('grade', assignmentId, student.laptopId, gradeId), { score: 8, feedback: 'Well done.' }, [teacherReader], teacherWrapper);
       log.push(sign(teacher, { type: 'grade', assignmentId, studentId: student.laptopId, baseVersion: 0, scored: true, sealed: grade.sealed }, gradeId));
-      const studentKey = wrapKeyFor(grade.contentKey, CLASS_ID, gradeId, studentReader);
+      const studentKey = wrapKeyFor(grade.contentKey, CLASS_ID, gradeId, studentReader, teacherWrapper);
       log.push(sign(teacher, { type: 'returnGrade', assignmentId, studentId: student.laptopId, itemId: gradeId, studentKey }));
       sealedCommands += 4;
     }
@@ -132,7 +137,7 @@ try {
       sealedAndSignedPerSecond: Math.round(sealedCommands / sealSeconds),
       /** Every command of the year applied per second, sealed ones included (as commandsAppliedPerSecond). */
       commandsAppliedPerSecond: Math.round(entries.length / applySeconds),
-      /** The teacher's gradebook, every grade opened on a laptop that just started (one key agreement per grade). */
+      /** The teacher's gradebook, every grade opened on a laptop that just started (one key agreement per author met). */
       gradebookTeacherColdMs: time(() => gradebook(db, teacherOpener(), clock), 3),
       gradebookTeacherWarmMs: time(() => gradebook(db, warmTeacher, clock)),
       gradebookStudentColdMs: time(() => gradebook(db, studentOpener(), clock)),

@@ -9,7 +9,7 @@ import type { FileRef, RejectionCode } from '../../shared/classroom/commands';
 import type { AssignmentView, Gradebook, GradeView, MemberView, RejectionView, SubmissionView } from '../../shared/classroom/views';
 import { memberOf, type AssignmentRow, type MemberRow } from './context';
 import { openedGrade, openedText, openedWork, type OpenedGrade } from './opened';
-import type { ItemOpener } from './sealing/opener';
+import { openAll, withOpened, type ItemOpener } from './sealing/opener';
 import { refuse } from './rejection';
 import { statusOf } from './status';
 import { statement } from './statements';
@@ -109,7 +109,6 @@ export function submission(db: Database.Database, opener: ItemOpener, assignment
  */
 export function gradebook(db: Database.Database, opener: ItemOpener, now: number): Gradebook {
   const viewer = viewerOf(db, opener.userId);
-  const reading = { db, opener, viewer };
   const assignmentRows = (statement(db, 'SELECT * FROM assignments ORDER BY coalesce(due_at, 9e15), created_at, assignment_id').all() as AssignmentRow[]).filter(
     (a) => viewer.role === 'teacher' || a.published,
   );
@@ -127,6 +126,10 @@ export function gradebook(db: Database.Database, opener: ItemOpener, now: number
   );
   const grades = byKey((only ? statement(db, 'SELECT * FROM grades WHERE student_id = ?').all(only) : statement(db, 'SELECT * FROM grades').all()) as GradeRow[]);
   const extensions = extensionsOf(db, only);
+  // Every grade the view shows opened in one pass (a teacher's drafts, a student's returned grades), not one query each.
+  const shown = [...grades.values()].map((g) => (viewer.role === 'teacher' ? g.item_id : g.returned_at === null ? null : g.returned_item_id));
+  const itemIds = shown.filter((itemId): itemId is string => itemId !== null);
+  const reading = { db, opener: withOpened(opener, openAll(db, opener, itemIds)), viewer };
   return {
     assignments: assignmentRows.map((a) => ({ assignmentId: a.assignment_id, title: a.title, pointsPossible: a.points_possible, dueAt: a.due_at })),
     rows: students.map((s) => ({

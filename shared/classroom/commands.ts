@@ -124,8 +124,8 @@ const base64urlUpTo = (maxBytes: number, what: string): Schema<string> => {
 /** A user's X25519 public key ("box key"), raw, base64url: what items are sealed for. */
 export const boxKey = base64urlBytes(32, 'an X25519 public key in base64url');
 /**
- * A content key wrapped for one recipient: an ephemeral X25519 public key (32), a nonce (12),
- * the AES-GCM tag (16) and the wrapped 32-byte key (electron/classroom/sealing/box.ts).
+ * A content key wrapped for one recipient: a version byte (2), the wrapping author's box key (32),
+ * a salt (11), the AES-GCM tag (16) and the wrapped 32-byte key (electron/classroom/sealing/box.ts).
  */
 export const wrappedKey = base64urlBytes(92, 'a wrapped content key in base64url');
 const recipientKey = object({ userId: boundedText(64), key: wrappedKey });

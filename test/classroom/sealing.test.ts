@@ -3,8 +3,9 @@
 // item opens for nobody, a tampered score never breaks a view, and a new teacher reads what was
 // written before they came once a teacher has passed the keys on.
 import { describe, expect, it } from 'vitest';
-import { gradebook, shareKeysBatches, submission } from '../../electron/classroom';
-import { sealItem, type Reader } from '../../electron/classroom/sealing/items';
+import { BoxOpener, generateBoxKeyPair, gradebook, shareKeysBatches, submission } from '../../electron/classroom';
+import { PairwiseWrapper } from '../../electron/classroom/sealing/box';
+import { sealItem, wrapKeyFor, type Reader } from '../../electron/classroom/sealing/items';
 import { UNREADABLE_GRADE, UNREADABLE_TEXT } from '../../electron/classroom/opened';
 import type { LogCommand } from '../../shared/classroom/commands';
 import { assignment, CLASS_ID, classWith, expectApplied, sign, user, type User } from './support';
@@ -22,7 +23,7 @@ function labClass() {
 
 /** A saveDraft sealed for `readers` of the author's choosing, as a modified laptop could send it. */
 function draftSealedFor(author: User, id: string, readers: Reader[], text = 'my answers'): LogCommand {
-  const { sealed } = sealItem({ classId: CLASS_ID, kind: 'submission', assignmentId: 'lab-0001', studentId: author.id, itemId: id }, { text }, readers);
+  const { sealed } = sealItem({ classId: CLASS_ID, kind: 'submission', assignmentId: 'lab-0001', studentId: author.id, itemId: id }, { text }, readers, author.opener.wrapper);
   return { type: 'saveDraft', assignmentId: 'lab-0001', baseVersion: 0, files: [], sealed };
 }
 
@@ -56,6 +57,7 @@ describe('who an item is sealed for', () => {
       { classId: CLASS_ID, kind: 'grade', assignmentId: 'lab-0001', studentId: ana.id, itemId: commandId(1) },
       { score: 12, feedback: 'Units!' },
       [reader(teacher), reader(ana)],
+      teacher.opener.wrapper,
     );
     const tooMany = sign(teacher, { type: 'grade', assignmentId: 'lab-0001', studentId: ana.id, baseVersion: 0, scored: true, sealed }, { commandId: commandId(1) });
     expect(replica.apply(tooMany)).toMatchObject({ code: 'CONFLICT', reason: expect.stringMatching(/exactly the class’s teachers/) });
@@ -142,7 +144,7 @@ describe('ciphertext that was moved or changed', () => {
     const { replica, teacher, ana } = labClass();
     // The teacher's laptop skips its own range check and seals 25 points on a 20-point lab.
     const id = commandId(7);
-    const { sealed } = sealItem({ classId: CLASS_ID, kind: 'grade', assignmentId: 'lab-0001', studentId: ana.id, itemId: id }, { score: 25, feedback: 'Wow' }, [reader(teacher)]);
+    const { sealed } = sealItem({ classId: CLASS_ID, kind: 'grade', assignmentId: 'lab-0001', studentId: ana.id, itemId: id }, { score: 25, feedback: 'Wow' }, [reader(teacher)], teacher.opener.wrapper);
     expectApplied(replica.apply(sign(teacher, { type: 'grade', assignmentId: 'lab-0001', studentId: ana.id, baseVersion: 0, scored: true, sealed }, { commandId: id })));
     expectApplied(replica.run(teacher, { type: 'returnGrade', assignmentId: 'lab-0001', studentId: ana.id }));
     for (const viewer of [teacher, ana]) {
@@ -157,6 +159,67 @@ describe('ciphertext that was moved or changed', () => {
       status: 'rejected',
       reason: 'The score can be at most 20 points.',
     });
+  });
+});
+
+describe('opening a grade', () => {
+  /** A graded lab, and the grade's item id. */
+  function gradedLab() {
+    const { replica, teacher, ana, ben } = labClass();
+    expectApplied(replica.run(teacher, { type: 'grade', assignmentId: 'lab-0001', studentId: ana.id, baseVersion: 0, score: 15, feedback: 'Good' }));
+    return { replica, teacher, ana, ben, itemId: replica.db.prepare('SELECT item_id FROM grades').pluck().get() as string };
+  }
+  const setTeacherKey = (replica: ReturnType<typeof labClass>['replica'], itemId: string, teacher: User, wrapped: string) =>
+    replica.db.prepare('UPDATE item_keys SET wrapped = ? WHERE item_id = ? AND user_id = ?').run(wrapped, itemId, teacher.id);
+
+  it('opens the same in the gradebook (all grades at once) as one at a time, cold and warm', () => {
+    const { replica, teacher, ana, itemId } = gradedLab();
+    const cold = new BoxOpener(teacher.id, teacher.box);
+    expect(gradebook(replica.db, cold, replica.now).rows.find((row) => row.student.userId === ana.id)!.cells[0]!.score).toBe(15);
+    expect(gradebook(replica.db, cold, replica.now).rows.find((row) => row.student.userId === ana.id)!.cells[0]!.score).toBe(15);
+    expect(cold.open(replica.db, itemId)).toEqual({ score: 15, feedback: 'Good' });
+  });
+
+  it('does not open a key wrapped by a box key that is not registered in the class, though it was wrapped for the teacher', () => {
+    const { replica, teacher, itemId } = gradedLab();
+    const contentKey = teacher.opener.contentKey(replica.db, itemId)!;
+    const stranger = new PairwiseWrapper(generateBoxKeyPair());
+    setTeacherKey(replica, itemId, teacher, wrapKeyFor(contentKey, CLASS_ID, itemId, reader(teacher), stranger));
+    const fresh = new BoxOpener(teacher.id, teacher.box);
+    expect(fresh.open(replica.db, itemId)).toBeNull();
+    expect(gradebook(replica.db, fresh, replica.now).rows[0]!.cells[0]!.score).toBeNull();
+    expect(submission(replica.db, fresh, 'lab-0001', replica.db.prepare('SELECT student_id FROM grades').pluck().get() as string, replica.now).grade).toMatchObject({
+      score: null,
+      feedback: UNREADABLE_GRADE,
+    });
+  });
+
+  it('opens a key wrapped by any registered member, and none wrapped for another item or moved from one, even when warm', () => {
+    const { replica, teacher, ben, itemId } = gradedLab();
+    const contentKey = teacher.opener.contentKey(replica.db, itemId)!;
+    const warm = new BoxOpener(teacher.id, teacher.box);
+    expect(gradebook(replica.db, warm, replica.now).rows[0]!.cells[0]!.score).toBe(15);
+    // Ben is a member with a registered box key: a wrap of his opens (what rules a wrap in is who may send it).
+    setTeacherKey(replica, itemId, teacher, wrapKeyFor(contentKey, CLASS_ID, itemId, reader(teacher), ben.opener.wrapper));
+    expect(warm.open(replica.db, itemId)).toEqual({ score: 15, feedback: 'Good' });
+    // The right key, wrapped for another item: refused, in the gradebook too, though the grade was opened before.
+    setTeacherKey(replica, itemId, teacher, wrapKeyFor(contentKey, CLASS_ID, 'another-item', reader(teacher), teacher.opener.wrapper));
+    expect(warm.open(replica.db, itemId)).toBeNull();
+    expect(gradebook(replica.db, warm, replica.now).rows[0]!.cells[0]).toMatchObject({ score: null });
+    // Wrapped for Ben instead: refused for the teacher.
+    setTeacherKey(replica, itemId, teacher, wrapKeyFor(contentKey, CLASS_ID, itemId, reader(ben), teacher.opener.wrapper));
+    expect(warm.open(replica.db, itemId)).toBeNull();
+  });
+
+  it('shows a grade whose ciphertext was changed as unreadable, even when it was opened before', () => {
+    const { replica, teacher, itemId } = gradedLab();
+    const warm = new BoxOpener(teacher.id, teacher.box);
+    expect(gradebook(replica.db, warm, replica.now).rows[0]!.cells[0]!.score).toBe(15);
+    const data = Buffer.from(replica.db.prepare('SELECT data FROM sealed_items WHERE item_id = ?').pluck().get(itemId) as string, 'base64url');
+    data[0]! ^= 0x01;
+    replica.db.prepare('UPDATE sealed_items SET data = ? WHERE item_id = ?').run(data.toString('base64url'), itemId);
+    expect(gradebook(replica.db, warm, replica.now).rows[0]!.cells[0]!.score).toBeNull();
+    expect(warm.open(replica.db, itemId)).toBeNull();
   });
 });
 

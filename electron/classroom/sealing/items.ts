@@ -2,8 +2,7 @@
 // item, student, assignment or class does not open), how it is sealed for its readers, and how
 // one reader opens it. Pure: keys are handed in.
 import type { SealedItem } from '../../../shared/classroom/commands';
-import { canonicalJson } from '../signing';
-import { decrypt, encrypt, newContentKey, unwrapKey, wrapKey, type BoxKeyPair } from './box';
+import { decrypt, encrypt, newContentKey, type PairwiseWrapper } from './box';
 
 export type ItemKind = 'submission' | 'grade' | 'comment';
 
@@ -26,19 +25,26 @@ export interface Reader {
 
 const encoder = new TextEncoder();
 
+// Both bindings are the canonical JSON (signing.ts) of their fields, written out with the keys in
+// canonical order: a whole-class view binds thousands of items, and the generic one showed in its profile.
+// (test/classroom/box-keys.test.ts holds them equal.)
+const json = JSON.stringify;
+
 /** The associated data of an item's ciphertext. */
 export function contentBinding(address: ItemAddress): Uint8Array {
   const { classId, kind, assignmentId, studentId, itemId } = address;
-  return encoder.encode(`quorum-item-v1\0${canonicalJson({ classId, kind, assignmentId, studentId, itemId })}`);
+  return Buffer.from(
+    `quorum-item-v1\0{"assignmentId":${json(assignmentId)},"classId":${json(classId)},"itemId":${json(itemId)},"kind":${json(kind)},"studentId":${json(studentId)}}`,
+  );
 }
 
 /** The associated data of an item's content key wrapped for `userId`. */
 export function keyBinding(classId: string, itemId: string, userId: string): Uint8Array {
-  return encoder.encode(`quorum-item-key-v1\0${canonicalJson({ classId, itemId, userId })}`);
+  return Buffer.from(`quorum-item-key-v1\0{"classId":${json(classId)},"itemId":${json(itemId)},"userId":${json(userId)}}`);
 }
 
-/** `content` (JSON) sealed under a fresh content key, wrapped for each of `readers`. */
-export function sealItem(address: ItemAddress, content: unknown, readers: readonly Reader[]): { sealed: SealedItem; contentKey: Buffer } {
+/** `content` (JSON) sealed under a fresh content key, wrapped by `author` for each of `readers`. */
+export function sealItem(address: ItemAddress, content: unknown, readers: readonly Reader[], author: PairwiseWrapper): { sealed: SealedItem; contentKey: Buffer } {
   const contentKey = newContentKey();
   const { nonce, data } = encrypt(contentKey, encoder.encode(JSON.stringify(content)), contentBinding(address));
   return {
@@ -46,19 +52,26 @@ export function sealItem(address: ItemAddress, content: unknown, readers: readon
     sealed: {
       nonce: nonce.toString('base64url'),
       data: data.toString('base64url'),
-      keys: readers.map((reader) => ({ userId: reader.userId, key: wrapKeyFor(contentKey, address.classId, address.itemId, reader) })),
+      keys: readers.map((reader) => ({ userId: reader.userId, key: wrapKeyFor(contentKey, address.classId, address.itemId, reader, author) })),
     },
   };
 }
 
-/** An item's content key wrapped for one more reader. */
-export function wrapKeyFor(contentKey: Uint8Array, classId: string, itemId: string, reader: Reader): string {
-  return wrapKey(contentKey, reader.boxKey, keyBinding(classId, itemId, reader.userId));
+/** An item's content key wrapped by `author` for one more reader. */
+export function wrapKeyFor(contentKey: Uint8Array, classId: string, itemId: string, reader: Reader, author: PairwiseWrapper): string {
+  return author.wrap(contentKey, reader.boxKey, keyBinding(classId, itemId, reader.userId));
 }
 
-/** The content key wrapped in `wrapped` for `userId` holding `own`, or null. */
-export function unwrapKeyFor(wrapped: string, classId: string, itemId: string, userId: string, own: BoxKeyPair): Buffer | null {
-  return unwrapKey(wrapped, own, keyBinding(classId, itemId, userId));
+/** The content key wrapped in `wrapped` for `userId` holding `own`, by an author whose box key `isAuthorKey` accepts; or null. */
+export function unwrapKeyFor(
+  wrapped: string,
+  classId: string,
+  itemId: string,
+  userId: string,
+  own: PairwiseWrapper,
+  isAuthorKey: (authorPublicKey: string) => boolean,
+): Buffer | null {
+  return own.unwrap(wrapped, keyBinding(classId, itemId, userId), isAuthorKey);
 }
 
 /** The item's content (parsed JSON), or null when the key or the address is not the one it was sealed with. */

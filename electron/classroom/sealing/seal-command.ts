@@ -11,6 +11,7 @@ import { clearReferenceOf, type SealedAttachment } from './attachments';
 import { sealItem, wrapKeyFor, type ItemAddress } from './items';
 import { readersOf } from './item-rules';
 import type { ItemOpener } from './opener';
+import type { PairwiseWrapper } from './box';
 import { statement } from '../statements';
 
 /** Why a command could not be sealed here; nothing was sent. `reason` is a sentence for the author. */
@@ -24,7 +25,7 @@ export class SealingError extends Error {
   }
 }
 
-/** The author as sealing needs them: their id, their box key, and their opener (to pass on keys they hold). */
+/** The author as sealing needs them: their id, their box key, and their opener (which wraps keys as them, and opens the keys they pass on). */
 export interface SealingAuthor {
   userId: string;
   boxKey: string;
@@ -46,6 +47,7 @@ export function sealCommand(
   attachments?: readonly SealedAttachment[],
 ): LogCommand {
   const address = (kind: ItemAddress['kind'], assignmentId: string, studentId: string): ItemAddress => ({ classId, kind, assignmentId, studentId, itemId: commandId });
+  const wrapper = () => wrapperOf(author.opener);
   switch (command.type) {
     case 'createClass':
     case 'joinClass':
@@ -54,10 +56,10 @@ export function sealCommand(
       const { text, ...clear } = command;
       const readers = readersOf(db, author.userId, true);
       const draftAddress = address('submission', command.assignmentId, author.userId);
-      if (attachments === undefined) return { ...clear, sealed: sealItem(draftAddress, { text }, readers).sealed };
+      if (attachments === undefined) return { ...clear, sealed: sealItem(draftAddress, { text }, readers, wrapper()).sealed };
       if (attachments.length !== command.files.length) throw new Error('every file of a draft is sealed before the draft is');
       const files = attachments.map((attachment, index) => clearReferenceOf(attachment, index));
-      return { ...clear, files, sealed: sealItem(draftAddress, { text, files: attachments }, readers).sealed };
+      return { ...clear, files, sealed: sealItem(draftAddress, { text, files: attachments }, readers, wrapper()).sealed };
     }
     case 'grade': {
       const { score, feedback, ...clear } = command;
@@ -69,12 +71,12 @@ export function sealCommand(
       const problem = pointsPossible === undefined ? null : scoreProblem(score, pointsPossible);
       if (problem) throw new SealingError('NOT_ALLOWED', problem);
       const readers = readersOf(db, command.studentId, false);
-      return { ...clear, scored: score !== null, sealed: sealItem(address('grade', command.assignmentId, command.studentId), { score, feedback }, readers).sealed };
+      return { ...clear, scored: score !== null, sealed: sealItem(address('grade', command.assignmentId, command.studentId), { score, feedback }, readers, wrapper()).sealed };
     }
     case 'comment': {
       const { text, ...clear } = command;
       const readers = readersOf(db, command.studentId, true);
-      return { ...clear, sealed: sealItem(address('comment', command.assignmentId, command.studentId), { text }, readers).sealed };
+      return { ...clear, sealed: sealItem(address('comment', command.assignmentId, command.studentId), { text }, readers, wrapper()).sealed };
     }
     case 'returnGrade':
       return { ...command, ...studentKeyOf(db, classId, author, command.assignmentId, command.studentId) };
@@ -102,7 +104,13 @@ function studentKeyOf(
       'This grade cannot be opened on this laptop yet, so it cannot be returned from here. It is shared with you once a teacher who can read it opens the class.',
     );
   }
-  return { itemId, studentKey: wrapKeyFor(contentKey, classId, itemId, { userId: studentId, boxKey }) };
+  return { itemId, studentKey: wrapKeyFor(contentKey, classId, itemId, { userId: studentId, boxKey }, wrapperOf(author.opener)) };
+}
+
+/** The box key pair `opener`'s user wraps keys with; without it on this laptop, nothing private can be sent. */
+function wrapperOf(opener: ItemOpener): PairwiseWrapper {
+  if (opener.wrapper) return opener.wrapper;
+  throw new SealingError('NOT_ALLOWED', 'Your key for locking work is not on this laptop, so this cannot be sent from here.');
 }
 
 /** Items some current teacher has no key for, that `opener`'s user can open: what a new teacher is waiting for. */
@@ -119,15 +127,17 @@ export function itemsToShare(db: Database.Database, opener: ItemOpener): { userI
     .all({ me: opener.userId }) as { userId: string; boxKey: string; itemId: string }[];
 }
 
-/** shareKeys commands that give every current teacher the keys this user can pass on, in batches a command may carry. */
+/** shareKeys commands that give every current teacher the keys this user can pass on, in batches a command may carry; none where this laptop cannot wrap keys as this user. */
 export function shareKeysBatches(db: Database.Database, classId: string, opener: ItemOpener): Extract<LogCommand, { type: 'shareKeys' }>[] {
   const byTeacher = new Map<string, { boxKey: string; keys: { itemId: string; key: string }[] }>();
+  const wrapper = opener.wrapper;
+  if (!wrapper) return [];
   for (const missing of itemsToShare(db, opener)) {
     const contentKey = opener.contentKey(db, missing.itemId);
     if (!contentKey) continue; // ours does not open (damaged): another teacher may share it
     let entry = byTeacher.get(missing.userId);
     if (!entry) byTeacher.set(missing.userId, (entry = { boxKey: missing.boxKey, keys: [] }));
-    entry.keys.push({ itemId: missing.itemId, key: wrapKeyFor(contentKey, classId, missing.itemId, { userId: missing.userId, boxKey: missing.boxKey }) });
+    entry.keys.push({ itemId: missing.itemId, key: wrapKeyFor(contentKey, classId, missing.itemId, { userId: missing.userId, boxKey: missing.boxKey }, wrapper) });
   }
   const batches: Extract<LogCommand, { type: 'shareKeys' }>[] = [];
   for (const [userId, { keys }] of byTeacher) {

@@ -27,8 +27,9 @@ export async function handClassToThisUser(context: BackupContext, runtime: Class
   await proposeCommand(runtime, meta.handover.grant);
   if (roleIn(runtime, me) === null) await submitOwn(context, runtime, { type: 'joinClass', displayName: meta.teacherName, laptopId: context.laptopId });
   await proposeSigned(runtime, key, { type: 'addTeacher', userId: me });
-  // The sealed drafts, grades and comments the exporting teacher could read, now for this user too.
-  const exporter: ItemOpener = { userId: meta.teacherId, contentKey: (_db, itemId) => itemKeys.get(itemId) ?? null, open: () => null };
+  // The sealed drafts, grades and comments the exporting teacher could read, now for this user too:
+  // wrapped with this user's own box key (the hand-over key has none), which their laptop holds.
+  const exporter: ItemOpener = { userId: meta.teacherId, wrapper: context.opener.wrapper, contentKey: (_db, itemId) => itemKeys.get(itemId) ?? null, open: () => null };
   for (const batch of shareKeysBatches(runtime.storage.database, runtime.classId, exporter)) {
     if (batch.userId === me) await proposeCommand(runtime, signCommand(key, runtime.classId, batch));
   }
