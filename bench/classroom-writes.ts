@@ -13,16 +13,16 @@
 // --cpu-prof <dir>: the 3 nodes write V8 CPU profiles to <dir>/<pid>.cpuprofile when they stop.
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUILT_MAIN, type NodeHandle } from '../test/integration/headless-cluster';
 import { cpuSeconds } from './proc-stats';
 import { leaderOf } from './peer/class-under-test';
 import { checkClass, classroomOfThree, ClassroomWriters, type Classroom } from './peer/classroom-workload';
-import { bounded, destroyAll, live, phase, pidOf, round, sleep, stopEverythingOnOverrunOrSignal, withCluster, withCpuProfileHook, type PhaseFigures, type PhaseResult } from './peer/harness';
+import { bounded, live, phase, pidOf, round, runNodeBenchmark, sleep, withCluster, withCpuProfileHook, type PhaseFigures, type PhaseResult } from './peer/harness';
 import { CONCURRENT_WRITERS } from './peer/load-phases';
 import { describeMachine, machine, type Machine } from './peer/machine';
 import { measureWindow, type CpuPerWrite, type WindowResult } from './peer/write-window';
@@ -233,17 +233,4 @@ if (!existsSync(BUILT_MAIN)) {
   process.exit(1);
 }
 
-const disarm = stopEverythingOnOverrunOrSignal(RUN_LIMIT_MS);
-try {
-  const results = await main();
-  printReport(results);
-  const out = join(BENCH_DIR, 'results', 'classroom-writes.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\nwrote ${out}`);
-} finally {
-  disarm();
-  await destroyAll();
-}
-// Keep-alive sockets to stopped nodes and the like must not hold the process open.
-process.exit(0);
+await runNodeBenchmark('classroom-writes', RUN_LIMIT_MS, main, printReport);

@@ -25,6 +25,7 @@ import type { ApiResponse, ClassStatus } from '../shared/api';
 import type { ClassroomCommand, FileRef } from '../shared/classroom/commands';
 import { ClassroomLaptop } from '../test/lan/classroom-laptop';
 import { available, Lan, neighbourTableOverflows, run } from '../test/lan/netns';
+import { NotYet, waitUntil } from '../test/lan/waiting';
 import { percentile, round } from './peer/harness';
 import { machine, type Machine } from './peer/machine';
 import { cpuSeconds, machineBusySeconds, memory } from './proc-stats';
@@ -100,31 +101,9 @@ function say(message: string): void {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 
-/** What a probe returns while its condition does not hold yet: why, for the progress and timeout messages. */
-class NotYet {
-  constructor(readonly why: string) {}
-}
-
 /** Polls `probe` until it gives a value; says what it still waits for every 15 s, and throws with the last reason after `timeoutMs`. */
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | NotYet>, intervalMs = 250): Promise<T> {
-  const since = Date.now();
-  let nextReport = since + PROGRESS_EVERY_MS;
-  let why = 'never probed';
-  for (;;) {
-    try {
-      const value = await probe();
-      if (!(value instanceof NotYet)) return value;
-      why = value.why;
-    } catch (error) {
-      why = `probe failed: ${error instanceof Error ? error.message : String(error)}`;
-    }
-    if (Date.now() - since > timeoutMs) throw new Error(`gave up after ${timeoutMs / 1000} s waiting for ${what}; last: ${why}${arpTrouble()}`);
-    if (Date.now() >= nextReport) {
-      say(`still waiting for ${what} after ${((Date.now() - since) / 1000).toFixed(0)} s: ${why}`);
-      nextReport += PROGRESS_EVERY_MS;
-    }
-    await sleep(intervalMs);
-  }
+function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | NotYet>, intervalMs = 250): Promise<T> {
+  return waitUntil(what, timeoutMs, probe, { say, progressEveryMs: PROGRESS_EVERY_MS, trouble: arpTrouble, intervalMs });
 }
 
 /** `promise`, or an error naming `what` once `limitMs` has passed. */

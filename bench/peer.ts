@@ -12,13 +12,13 @@
 // --cpu-prof <dir>: the 3 nodes of the first class write V8 CPU profiles to <dir>/<pid>.cpuprofile
 // when they stop (bench/cpu-profile-hook.mjs). Nodes killed by the failover phase write none, so
 // combine it with --phases latency or --phases throughput.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { classOf, leaderOf, type ClassUnderTest } from './peer/class-under-test';
 import { BUILT_MAIN } from '../test/integration/headless-cluster';
-import { bounded, destroyAll, live, phase, round, stopEverythingOnOverrunOrSignal, withCluster, withCpuProfileHook } from './peer/harness';
+import { bounded, live, phase, round, runNodeBenchmark, withCluster, withCpuProfileHook } from './peer/harness';
 import { IDLE_LAPTOPS, measureIdle } from './peer/idle-class';
 import {
   CATCHUP_WRITES,
@@ -208,23 +208,9 @@ function printReport(results: Results): void {
 
 // ---- run ----------------------------------------------------------------------------------------
 
-const disarm = stopEverythingOnOverrunOrSignal(RUN_LIMIT_MS);
-
 if (!existsSync(BUILT_MAIN)) {
   console.error(`The nodes run built, as installed laptops run them: ${BUILT_MAIN} is missing. Run \`npm run build\` first.`);
   process.exit(1);
 }
 
-try {
-  const results = await main();
-  printReport(results);
-  const out = join(BENCH_DIR, 'results', 'peer.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\nwrote ${out}`);
-} finally {
-  disarm();
-  await destroyAll();
-}
-// Keep-alive sockets to stopped nodes and the like must not hold the process open.
-process.exit(0);
+await runNodeBenchmark('peer', RUN_LIMIT_MS, main, printReport);

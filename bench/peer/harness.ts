@@ -1,6 +1,6 @@
 // What every phase of bench/peer.ts runs inside: clusters that are always stopped, deadlines,
 // probes that cannot hang, a count of the CPU other programs take meanwhile, and statistics.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HeadlessCluster, type NodeHandle } from '../../test/integration/headless-cluster';
@@ -215,4 +215,25 @@ export const median = (values: readonly number[]): number => percentile([...valu
 export function round(value: number, digits = 1): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
+}
+
+/**
+ * Run a benchmark of built nodes to its end: `main`'s results printed by `print` and written to
+ * bench/results/<name>.json; every node stopped, even on failure or overrun; the process then
+ * exits (keep-alive sockets to stopped nodes and the like must not hold it open).
+ */
+export async function runNodeBenchmark<R>(name: string, limitMs: number, main: () => Promise<R>, print: (results: R) => void): Promise<never> {
+  const disarm = stopEverythingOnOverrunOrSignal(limitMs);
+  try {
+    const results = await main();
+    print(results);
+    const out = join(import.meta.dirname, '..', 'results', `${name}.json`);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`\nwrote ${out}`);
+  } finally {
+    disarm();
+    await destroyAll();
+  }
+  process.exit(0);
 }

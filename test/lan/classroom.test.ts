@@ -21,6 +21,7 @@ import type { ClassStatus, WriteResult } from '../../shared/api';
 import { ClassroomLaptop } from './classroom-laptop';
 import { lanSupport } from './lan-support';
 import { Lan, neighbourTableOverflows } from './netns';
+import { NotYet, waitUntil } from './waiting';
 
 const support = await lanSupport('LAN classroom tests (test/lan/classroom.test.ts)');
 
@@ -61,11 +62,6 @@ function progress(message: string): void {
   console.info(`[classroom +${((Date.now() - startedAt) / 1000).toFixed(1)}s] ${message}`);
 }
 
-/** What a probe returns while its condition does not hold yet: why, for the timeout message. */
-class NotYet {
-  constructor(readonly why: string) {}
-}
-
 /** The ARP table's overflow count when the LAN was built; null until then or where it cannot be read. */
 let overflowsAtStart: number | null = null;
 
@@ -79,30 +75,9 @@ function machineTrouble(): string {
   );
 }
 
-/**
- * Polls `probe` until it returns a value, or throws with the last reason after `timeoutMs`. Says
- * what it is still waiting for every PROGRESS_EVERY_MS, so a slow run explains itself as it goes.
- */
-async function until<T>(what: string, probe: () => Promise<T | NotYet>, timeoutMs: number, intervalMs = 250): Promise<T> {
-  const since = Date.now();
-  const deadline = since + timeoutMs;
-  let nextReport = since + PROGRESS_EVERY_MS;
-  let why = 'never probed';
-  for (;;) {
-    try {
-      const value = await probe();
-      if (!(value instanceof NotYet)) return value;
-      why = value.why;
-    } catch (error) {
-      why = `probe failed: ${(error as Error).message}`;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${why}${machineTrouble()}`);
-    if (Date.now() >= nextReport) {
-      progress(`still waiting for ${what} after ${Date.now() - since} ms: ${why}${machineTrouble()}`);
-      nextReport += PROGRESS_EVERY_MS;
-    }
-    await sleep(intervalMs);
-  }
+/** Polls `probe` until it returns a value, saying every PROGRESS_EVERY_MS what it still waits for, so a slow run explains itself as it goes. */
+function until<T>(what: string, probe: () => Promise<T | NotYet>, timeoutMs: number, intervalMs = 250): Promise<T> {
+  return waitUntil(what, timeoutMs, probe, { say: progress, progressEveryMs: PROGRESS_EVERY_MS, trouble: machineTrouble, intervalMs });
 }
 
 function sleep(ms: number): Promise<void> {
