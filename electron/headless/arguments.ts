@@ -27,6 +27,8 @@ export interface CliOptions {
    * that need snapshots (and snapshot installs) to happen often; absent unless given.
    */
   snapshotEvery?: number;
+  /** How long a "minute" of the backup schedule lasts, for tests; absent unless given (a real minute). */
+  backupMinuteMs?: number;
 }
 
 export type ParsedArguments = { kind: 'run'; options: CliOptions } | { kind: 'help' } | { kind: 'error'; message: string };
@@ -55,6 +57,7 @@ Options:
   --snapshot-every <n>     for tests: snapshot a class and compact its log once n entries were
                            applied since the last snapshot (default 10000); small values make
                            snapshots, and sending them to laptops that fell behind, frequent
+  --backup-minute-ms <n>   for tests: a minute of the backup schedule lasts n ms (1000 to 60000)
   --help                   show this text
 
 stdout has one line per milestone, a word and a JSON object:
@@ -90,6 +93,7 @@ const OPTION_SPECS: Record<string, OptionSpec> = {
   'static-dir': { takesValue: true },
   'http-api': { takesValue: false },
   'snapshot-every': { takesValue: true },
+  'backup-minute-ms': { takesValue: true },
   help: { takesValue: false },
 };
 
@@ -155,6 +159,7 @@ function checkOptions(
     if (port < 1 || port > 65_535) throw new UsageError(`--peer takes an address like LAPTOPID@192.168.1.20:4242, not ${JSON.stringify(peer)}`);
   }
   const snapshotEvery = value('snapshot-every');
+  const backupMinuteMs = value('backup-minute-ms');
   return {
     dataDir: nonEmpty('data-dir', dataDir),
     name: optionalNonEmpty('name', value('name')),
@@ -171,6 +176,7 @@ function checkOptions(
     staticDir: optionalNonEmpty('static-dir', value('static-dir')),
     httpApi,
     ...(snapshotEvery === undefined ? {} : { snapshotEvery: entryCount('snapshot-every', snapshotEvery) }),
+    ...(backupMinuteMs === undefined ? {} : { backupMinuteMs: minuteLength(backupMinuteMs) }),
   };
 }
 
@@ -193,6 +199,12 @@ function port(name: string, text: string): number {
 function entryCount(name: string, text: string): number {
   const number = /^\d{1,7}$/.test(text) ? Number(text) : NaN;
   if (!(number >= 1)) throw new UsageError(`--${name} must be a number of log entries from 1 to 9999999, not ${JSON.stringify(text)}`);
+  return number;
+}
+
+function minuteLength(text: string): number {
+  const number = /^\d{4,5}$/.test(text) ? Number(text) : NaN;
+  if (!(number >= 1000 && number <= 60_000)) throw new UsageError(`--backup-minute-ms must be a number of milliseconds from 1000 to 60000, not ${JSON.stringify(text)}`);
   return number;
 }
 

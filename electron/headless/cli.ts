@@ -31,6 +31,8 @@ export interface PeerOpenOptions {
   sealer?: KeySealer;
   /** When each class is snapshotted, from --snapshot-every (tests only); absent: the peer's default. */
   compaction?: Partial<CompactionPolicy>;
+  /** How long a minute of the backup schedule lasts, from --backup-minute-ms (tests only). */
+  backupMinuteMs?: number;
 }
 
 export type OpenPeer = (options: PeerOpenOptions) => Promise<PeerService>;
@@ -199,6 +201,7 @@ async function runNode(run: NodeRun): Promise<number> {
       logger: logger.child('peer'),
       ...(portServer ? { sealer: portServer.sealer } : {}),
       ...(options.snapshotEvery === undefined ? {} : { compaction: { entries: options.snapshotEvery } }),
+      ...(options.backupMinuteMs === undefined ? {} : { backupMinuteMs: options.backupMinuteMs }),
     });
   } catch (error) {
     portServer?.close();
