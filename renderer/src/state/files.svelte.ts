@@ -18,8 +18,9 @@ export class FileManager {
 
   /** Keep `file` on this laptop; its reference goes into a command. Throws a sentence on failure. */
   async upload(file: File): Promise<FileRef> {
-    if (file.size > LIMITS.fileBytes) {
-      throw new Error(`“${file.name}” is ${(file.size / MEBIBYTE).toFixed(1)} MB; files can be at most ${LIMITS.fileBytes / MEBIBYTE} MB.`);
+    // The sealed copy of a student's file is a little larger: the peer refuses above attachmentBytes.
+    if (file.size > LIMITS.attachmentBytes) {
+      throw new Error(`“${file.name}” is ${(file.size / MEBIBYTE).toFixed(1)} MB; files can be at most ${(LIMITS.attachmentBytes / MEBIBYTE).toFixed(0)} MB.`);
     }
     const methods = session.client.methods;
     this.uploading = { name: file.name, done: 0 };
