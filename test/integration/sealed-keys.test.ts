@@ -3,7 +3,7 @@
 // peer process behind the main process's real supervisor, which answers its seal requests with a
 // stand-in for safeStorage (AES-GCM under a test key: the computer user's keyring). Only
 // utilityProcess is replaced, by Node's fork with a parent-port shim, as in utility-process.test.ts.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,9 +14,9 @@ import { PeerSupervisor, type PeerProcess, type PeerProcessState } from '../../e
 import { VAULT_KEY_FILE } from '../../electron/peer/secrets';
 import { recordingLogger, waitFor } from '../headless/support';
 import { testKeyring, type TestKeyring } from '../peer/secrets/test-keyring';
+import { forkPeerProcess } from './forked-peer-process';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const SHIM = join(ROOT, 'test/integration/fixtures/utility-process-shim.ts');
 const ENTRY = join(ROOT, 'electron/headless/main.ts');
 const KEY_FILES = ['identity.pem', 'user-key.pem', 'classes.json'];
 const NODE_ARGS = ['--name', 'Teacher', '--host', '127.0.0.1', '--no-discovery', '--log-level', 'warn'];
@@ -66,24 +66,7 @@ function startApp(directory: string, keyring: TestKeyring): App {
   const stderr: string[] = [];
   const states: PeerProcessState[] = [];
   const supervisor = new PeerSupervisor({
-    startProcess: (): PeerProcess => {
-      const child = fork(SHIM, ['--data-dir', directory, ...NODE_ARGS], {
-        cwd: ROOT,
-        execArgv: [...PEER_NODE_FLAGS, '--import', 'tsx'],
-        serialization: 'advanced',
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      });
-      child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-      children.push(child);
-      return {
-        postMessage: (message) => {
-          if (child.connected) child.send(message);
-        },
-        onMessage: (listener) => child.on('message', listener),
-        onExit: (listener) => child.once('exit', (code) => listener(code)),
-        kill: () => void child.kill('SIGTERM'),
-      };
-    },
+    startProcess: (): PeerProcess => forkPeerProcess(['--data-dir', directory, ...NODE_ARGS], { children, stderr }),
     onEvent: () => {},
     onStateChange: (state) => states.push(state),
     logger: recordingLogger(),

@@ -2,19 +2,16 @@
 // supervisor and relay drive the real headless entry (electron/headless/main.ts with a real
 // ClassroomPeer) in a child process, where a shim stands in for Electron's parentPort. Only the
 // utilityProcess itself is replaced, by Node's fork with structured-clone messages.
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PEER_NODE_FLAGS } from '../../electron/headless/runtime-flags';
 import { TOKEN_FILE } from '../../electron/headless/token';
 import { PeerSupervisor, type PeerProcess, type PeerProcessState } from '../../electron/ipc/peer-supervisor';
 import type { ApiEventMessage } from '../../shared/http';
 import { recordingLogger, waitFor } from '../headless/support';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const SHIM = join(ROOT, 'test/integration/fixtures/utility-process-shim.ts');
+import { forkPeerProcess } from './forked-peer-process';
 
 interface Harness {
   supervisor: PeerSupervisor;
@@ -43,25 +40,7 @@ function startApp(): Harness {
   // What electron/main/peer-process.ts passes, with loopback and no mDNS for the test.
   const args = ['--data-dir', dataDir, '--name', 'Teacher', '--host', '127.0.0.1', '--no-discovery', '--log-level', 'warn'];
   const supervisor = new PeerSupervisor({
-    startProcess: (): PeerProcess => {
-      const child = fork(SHIM, args, {
-        cwd: ROOT,
-        execArgv: [...PEER_NODE_FLAGS, '--import', 'tsx'],
-        serialization: 'advanced',
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      });
-      child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk.toString()));
-      child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-      children.push(child);
-      return {
-        postMessage: (message) => {
-          if (child.connected) child.send(message);
-        },
-        onMessage: (listener) => child.on('message', listener),
-        onExit: (listener) => child.once('exit', (code) => listener(code)),
-        kill: () => void child.kill('SIGTERM'),
-      };
-    },
+    startProcess: (): PeerProcess => forkPeerProcess(args, { children, stdout, stderr }),
     onEvent: (message) => events.push(message),
     onStateChange: (state) => states.push(state),
     logger: recordingLogger(),
