@@ -59,6 +59,19 @@ const assignmentFields = {
   published: flag,
 };
 
+/** The first command of a class: its creator becomes its first teacher. */
+const createClassFields = {
+  type: literal('createClass'),
+  name: boundedText(LIMITS.name),
+  subject: boundedText(LIMITS.name, { allowEmpty: true }),
+  /** The teacher's own name, as the class will show it. */
+  displayName: boundedText(LIMITS.name),
+  laptopId: boundedText(64),
+  /** The code students join with, made on the teacher's laptop. */
+  joinCode,
+};
+const joinClassFields = { type: literal('joinClass'), displayName: boundedText(LIMITS.name), laptopId: boundedText(64) };
+
 /** Commands with nothing to seal: the same as a person asks for them and as the log carries them. */
 const sameInBothForms = {
   /** A new join code, or none: nobody new can join until a teacher makes one. */
@@ -76,19 +89,9 @@ const sameInBothForms = {
 /** What a person asks for, as the UI sends it: the peer seals the private parts before signing (see logCommand). */
 export const classroomCommand = tagged('type', {
   ...sameInBothForms,
-  /** The first command of a class: its creator becomes its first teacher. */
-  createClass: object({
-    type: literal('createClass'),
-    name: boundedText(LIMITS.name),
-    subject: boundedText(LIMITS.name, { allowEmpty: true }),
-    /** The teacher's own name, as the class will show it. */
-    displayName: boundedText(LIMITS.name),
-    laptopId: boundedText(64),
-    /** The code students join with, made on the teacher's laptop. */
-    joinCode,
-  }),
+  createClass: object(createClassFields),
   /** A laptop that came in with the join code registers its user as a student. */
-  joinClass: object({ type: literal('joinClass'), displayName: boundedText(LIMITS.name), laptopId: boundedText(64) }),
+  joinClass: object(joinClassFields),
   saveDraft: object({
     type: literal('saveDraft'),
     assignmentId: idText,
@@ -161,19 +164,9 @@ export type SealedItem = Infer<ReturnType<typeof sealedItem>>;
  */
 export const logCommand = tagged('type', {
   ...sameInBothForms,
-  createClass: object(
-    {
-      type: literal('createClass'),
-      name: boundedText(LIMITS.name),
-      subject: boundedText(LIMITS.name, { allowEmpty: true }),
-      displayName: boundedText(LIMITS.name),
-      laptopId: boundedText(64),
-      joinCode,
-    },
-    /** Absent only in classes made before items were sealed. */
-    { boxKey },
-  ),
-  joinClass: object({ type: literal('joinClass'), displayName: boundedText(LIMITS.name), laptopId: boundedText(64) }, { boxKey }),
+  /** The box key is absent only in classes made before items were sealed. */
+  createClass: object(createClassFields, { boxKey }),
+  joinClass: object(joinClassFields, { boxKey }),
   saveDraft: object({
     type: literal('saveDraft'),
     assignmentId: idText,
