@@ -9,6 +9,7 @@ export { assignments, currentJoinCode, gradebook, members, rejectionsFor, submis
 export { gradebookCsv } from './gradebook-csv';
 export { Rejection } from './rejection';
 export { currentMember } from './context';
+export { statement } from './statements';
 export { boxKeyPairFromPkcs8, boxKeyPkcs8, generateBoxKeyPair, type BoxKeyPair } from './sealing/box';
 export { BoxOpener, NO_KEYS, type ItemOpener } from './sealing/opener';
 export { sealCommand, SealingError, itemsToShare, shareKeysBatches } from './sealing/seal-command';

@@ -13,7 +13,7 @@ import type { FileRef } from '../../shared/classroom/commands';
 import { LIMITS } from '../../shared/classroom/commands';
 import { BlobFetcher, BlobStore, likelyHolders, sha256Hex, type SendRequest } from './blobs';
 import { decodeHoldReply, decodeHoldRequest, encodeHoldReply, encodeHoldRequest } from './blobs/hold-protocol';
-import { currentMember, SealingError, type ItemOpener } from '../classroom';
+import { currentMember, SealingError, statement, type ItemOpener } from '../classroom';
 import { attachmentAccess, attachmentsOfWork, secretOf, type SealedAttachment } from '../classroom/sealing/attachments';
 import { FileCipherError, newFileSecret, openFileRange, sealFile } from '../classroom/sealing/file-cipher';
 import type { ClassRuntime } from './class-runtime';
@@ -209,7 +209,7 @@ export class ClassFiles {
     if (!referenceOf(runtime, sha256)) return false;
     const status = runtime.group.status();
     if (status.config.voters.includes(laptopId) || status.leader === laptopId) return true;
-    const users = runtime.storage.database.prepare('SELECT user_id FROM member_laptops WHERE laptop_id = ?').pluck().all(laptopId) as string[];
+    const users = statement(runtime.storage.database, 'SELECT user_id FROM member_laptops WHERE laptop_id = ?').pluck().all(laptopId) as string[];
     const use = fileUse(runtime, sha256);
     return users.some((userId) => mayRead(runtime, userId, use));
   }
@@ -272,9 +272,9 @@ function referenceOf(runtime: ClassRuntime, sha256: string): FileRef | null {
   const db = runtime.storage.database;
   const pattern = `%${sha256}%`;
   const lists = [
-    ...(db.prepare('SELECT materials FROM assignments WHERE materials LIKE ?').pluck().all(pattern) as string[]),
-    ...(db.prepare('SELECT files FROM submissions WHERE files LIKE ?').pluck().all(pattern) as string[]),
-    ...(db.prepare('SELECT files FROM attempts WHERE files LIKE ?').pluck().all(pattern) as string[]),
+    ...(statement(db, 'SELECT materials FROM assignments WHERE materials LIKE ?').pluck().all(pattern) as string[]),
+    ...(statement(db, 'SELECT files FROM submissions WHERE files LIKE ?').pluck().all(pattern) as string[]),
+    ...(statement(db, 'SELECT files FROM attempts WHERE files LIKE ?').pluck().all(pattern) as string[]),
   ];
   for (const list of lists) {
     const found = (JSON.parse(list) as FileRef[]).find((f) => f.sha256 === sha256);
@@ -286,10 +286,10 @@ function referenceOf(runtime: ClassRuntime, sha256: string): FileRef | null {
 function fileUse(runtime: ClassRuntime, sha256: string): FileUse {
   const db = runtime.storage.database;
   const pattern = `%${sha256}%`;
-  const material = db.prepare('SELECT max(published) FROM assignments WHERE materials LIKE ?').pluck().get(pattern) as number | null;
+  const material = statement(db, 'SELECT max(published) FROM assignments WHERE materials LIKE ?').pluck().get(pattern) as number | null;
   const owners = [
-    ...(db.prepare('SELECT student_id FROM submissions WHERE files LIKE ?').pluck().all(pattern) as string[]),
-    ...(db.prepare('SELECT student_id FROM attempts WHERE files LIKE ?').pluck().all(pattern) as string[]),
+    ...(statement(db, 'SELECT student_id FROM submissions WHERE files LIKE ?').pluck().all(pattern) as string[]),
+    ...(statement(db, 'SELECT student_id FROM attempts WHERE files LIKE ?').pluck().all(pattern) as string[]),
   ];
   return { material: material === null ? null : { published: material === 1 }, owners: [...new Set(owners)] };
 }
@@ -303,8 +303,8 @@ function mayRead(runtime: ClassRuntime, userId: string, use: FileUse): boolean {
 
 function laptopsOf(runtime: ClassRuntime, userIds: string[]): string[] {
   if (userIds.length === 0) return [];
-  const statement = runtime.storage.database.prepare('SELECT laptop_id FROM member_laptops WHERE user_id = ?').pluck();
-  return userIds.flatMap((id) => statement.all(id) as string[]);
+  const laptops = statement(runtime.storage.database, 'SELECT laptop_id FROM member_laptops WHERE user_id = ?').pluck();
+  return userIds.flatMap((id) => laptops.all(id) as string[]);
 }
 
 /** Two sizes in megabytes, with as many decimals as it takes to show that they differ. */

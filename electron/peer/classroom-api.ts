@@ -22,6 +22,7 @@ import {
   SealingError,
   shareKeysBatches,
   signCommand,
+  statement,
   submission,
   type BoxKeyPair,
   type ItemOpener,
@@ -120,7 +121,7 @@ export class ClassroomApi {
 
   overview(runtime: ClassRuntime): ClassroomOverview {
     const db = runtime.storage.database;
-    const info = db.prepare('SELECT name, subject FROM class_info WHERE id = 1').get() as ClassInfoRow | undefined;
+    const info = statement(db, 'SELECT name, subject FROM class_info WHERE id = 1').get() as ClassInfoRow | undefined;
     const me = currentMember(db, this.userId);
     const base = { classId: runtime.classId, name: info?.name ?? '', subject: info?.subject ?? '', rejections: rejectionsFor(db, this.userId) };
     if (!me) return { ...base, joinCode: null, me: { userId: this.userId, displayName: this.displayName, role: null }, members: [], assignments: [] };
@@ -150,30 +151,29 @@ export class ClassroomApi {
 
   /** The laptops of the class's current teachers, from its replicated state. */
   static teacherLaptops(runtime: ClassRuntime): string[] {
-    const rows = runtime.storage.database
-      .prepare(
-        `SELECT DISTINCT l.laptop_id FROM member_laptops l JOIN members m ON m.user_id = l.user_id
-         WHERE m.role = 'teacher' AND m.removed_at IS NULL ORDER BY l.laptop_id`,
-      )
+    return statement(
+      runtime.storage.database,
+      `SELECT DISTINCT l.laptop_id FROM member_laptops l JOIN members m ON m.user_id = l.user_id
+       WHERE m.role = 'teacher' AND m.removed_at IS NULL ORDER BY l.laptop_id`,
+    )
       .pluck()
       .all() as string[];
-    return rows;
   }
 
   /** Laptops of removed members that no current member uses: they leave the Raft group. */
   static removedLaptops(runtime: ClassRuntime): string[] {
-    return runtime.storage.database
-      .prepare(
-        `SELECT DISTINCT l.laptop_id FROM member_laptops l JOIN members m ON m.user_id = l.user_id WHERE m.removed_at IS NOT NULL
-         AND l.laptop_id NOT IN (SELECT l2.laptop_id FROM member_laptops l2 JOIN members m2 ON m2.user_id = l2.user_id WHERE m2.removed_at IS NULL)
-         ORDER BY l.laptop_id`,
-      )
+    return statement(
+      runtime.storage.database,
+      `SELECT DISTINCT l.laptop_id FROM member_laptops l JOIN members m ON m.user_id = l.user_id WHERE m.removed_at IS NOT NULL
+       AND l.laptop_id NOT IN (SELECT l2.laptop_id FROM member_laptops l2 JOIN members m2 ON m2.user_id = l2.user_id WHERE m2.removed_at IS NULL)
+       ORDER BY l.laptop_id`,
+    )
       .pluck()
       .all() as string[];
   }
 
   static className(runtime: ClassRuntime): string | null {
-    return (runtime.storage.database.prepare('SELECT name FROM class_info WHERE id = 1').pluck().get() as string | undefined) ?? null;
+    return (statement(runtime.storage.database, 'SELECT name FROM class_info WHERE id = 1').pluck().get() as string | undefined) ?? null;
   }
 
   /** What applying our command did: from the apply itself, else from the tables (after a restart). */
