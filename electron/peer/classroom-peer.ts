@@ -281,7 +281,7 @@ export class ClassroomPeer implements PeerService {
   private syncDoor(runtime: ClassRuntime): void {
     this.doors.sync(runtime.classId, currentJoinCode(runtime.storage.database));
     // Only once out of the Raft group: a voter's own vote may be needed to take it out.
-    const { voters, learners, votersOutgoing, learnersNext } = runtime.group.status().config;
+    const { voters, learners, votersOutgoing, learnersNext } = runtime.group.config();
     const inGroup = new Set([...voters, ...learners, ...votersOutgoing, ...learnersNext]);
     this.shutOut.set(runtime.classId, new Set(ClassroomApi.removedLaptops(runtime).filter((laptop) => !inGroup.has(laptop))));
   }

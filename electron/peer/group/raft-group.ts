@@ -165,6 +165,11 @@ export class RaftGroup<Result> {
     return this.node.status();
   }
 
+  /** The configuration as of the last entry handed out, cheaply (status() builds much more). */
+  config(): ConfState {
+    return this.node.confState();
+  }
+
   /** Milliseconds since the last message from the leader; 0 on the leader; null if never. */
   leaderContactMs(): number | null {
     if (this.node.softState().role === 'leader') return 0;
