@@ -6,6 +6,12 @@
 // per connection, cannot be reflected back, and to anyone without the key it is 32 random bytes.
 // Proofs carry no class tag: the verifier recomputes the proof it would expect for each of *its*
 // classes and looks for a match, so a class is only ever named to a peer that proved it.
+//
+// A class's secret is replaced when a member is removed (they knew it). Laptops of the class that
+// were away then still know only an earlier secret, so each class keeps its earlier secrets too:
+// we prove every one of them, and accept a peer's proof of an earlier one only from a laptop the
+// class still counts as its own (the keyring's `mayUseEarlierSecret`). A removed member's copy of
+// the old secret then opens no connection to a laptop that knows of the new one.
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { checkClassTag, MAX_CLASS_PROOFS, PROOF_BYTES } from './codec';
 import type { Role } from './handshake';
@@ -19,18 +25,38 @@ const PROOF_PADDING = 4;
 /** Room for decoys within the wire limit. */
 export const MAX_CLASSES = MAX_CLASS_PROOFS - PROOF_PADDING;
 
+/** A class's keys: the current one, and those of its earlier secrets (newest first). */
+interface ClassKeys {
+  current: Uint8Array;
+  earlier: Uint8Array[];
+}
+
+/** Whether laptop `laptopId` may share class `classTag` by proving one of its earlier secrets. */
+export type EarlierSecretPolicy = (classTag: string, laptopId: string) => boolean;
+
+/** The most earlier secrets a class keeps: a laptop away for more rotations than this must be let in again. */
+export const MAX_EARLIER_SECRETS = 16;
+
 /** The classes this laptop belongs to, as keys derived from their secrets. Shared by all connections. */
 export class ClassKeyring {
-  private readonly keys = new Map<string, Uint8Array>();
+  private readonly keys = new Map<string, ClassKeys>();
+  /** Nobody proves an earlier secret until the owner says who may. */
+  mayUseEarlierSecret: EarlierSecretPolicy = () => false;
 
-  /** Adds or replaces a class. Throws RangeError for a bad tag, a short secret or too many classes. */
-  set(classTag: string, secret: Uint8Array): void {
+  /**
+   * Adds or replaces a class, with the secrets it had before (`earlier`, newest first). Throws
+   * RangeError for a bad tag, a short secret or too many classes.
+   */
+  set(classTag: string, secret: Uint8Array, earlier: readonly Uint8Array[] = []): void {
     checkClassTag(classTag);
-    if (secret.byteLength < MIN_CLASS_SECRET_BYTES) {
-      throw new RangeError(`class secret must be at least ${MIN_CLASS_SECRET_BYTES} bytes`);
+    for (const each of [secret, ...earlier]) {
+      if (each.byteLength < MIN_CLASS_SECRET_BYTES) throw new RangeError(`class secret must be at least ${MIN_CLASS_SECRET_BYTES} bytes`);
     }
-    if (!this.keys.has(classTag) && this.keys.size >= MAX_CLASSES) throw new RangeError(`at most ${MAX_CLASSES} classes`);
-    this.keys.set(classTag, new Uint8Array(hkdfSync('sha256', secret, CLASS_KEY_SALT, classTag, 32)));
+    const kept = earlier.slice(0, MAX_EARLIER_SECRETS);
+    const others = [...this.keys].filter(([tag]) => tag !== classTag).reduce((sum, [, keys]) => sum + 1 + keys.earlier.length, 0);
+    if (others + 1 + kept.length > MAX_CLASSES) throw new RangeError(`at most ${MAX_CLASSES} class secrets`);
+    const derive = (each: Uint8Array) => new Uint8Array(hkdfSync('sha256', each, CLASS_KEY_SALT, classTag, 32));
+    this.keys.set(classTag, { current: derive(secret), earlier: kept.map(derive) });
   }
 
   delete(classTag: string): boolean {
@@ -45,16 +71,21 @@ export class ClassKeyring {
     return [...this.keys.keys()];
   }
 
-  /** The current key of a class; a new object whenever the class is (re)joined. */
+  /** The current key of a class; a new object whenever the class is (re)joined or its secret replaced. */
   key(classTag: string): Uint8Array | undefined {
-    return this.keys.get(classTag);
+    return this.keys.get(classTag)?.current;
   }
 
-  /** The proof that `role` knows `classTag`'s secret in the session with `transcriptHash`. */
+  /** The proof that `role` knows `classTag`'s current secret in the session with `transcriptHash`. */
   proof(classTag: string, role: Role, transcriptHash: Uint8Array): Uint8Array {
-    const key = this.keys.get(classTag);
-    if (!key) throw new RangeError(`not a member of class ${classTag}`);
-    return classProof(key, role, transcriptHash);
+    const keys = this.keys.get(classTag);
+    if (!keys) throw new RangeError(`not a member of class ${classTag}`);
+    return classProof(keys.current, role, transcriptHash);
+  }
+
+  /** Proofs of each of `classTag`'s earlier secrets. */
+  earlierProofs(classTag: string, role: Role, transcriptHash: Uint8Array): Uint8Array[] {
+    return (this.keys.get(classTag)?.earlier ?? []).map((key) => classProof(key, role, transcriptHash));
   }
 }
 
@@ -74,6 +105,8 @@ export class SessionClasses {
   /** Classes whose proof we sent on this connection, with the key it was made from. */
   private readonly announced = new Map<string, Uint8Array>();
   private shared = new Set<string>();
+  /** Who the peer is, once its identity is verified: a proof of an earlier secret counts only then. */
+  private peerLaptopId: string | null = null;
   /** Classes shared at any time, so a message for a class we just left is dropped rather than called an attack. */
   private readonly everShared = new Set<string>();
 
@@ -84,9 +117,14 @@ export class SessionClasses {
     private readonly transcriptHash: Uint8Array,
   ) {}
 
+  /** The peer's verified laptop id. */
+  identify(peerLaptopId: string): void {
+    this.peerLaptopId = peerLaptopId;
+  }
+
   /** Proofs for all our classes, padded with decoys and sorted so neither count nor order gives them away. */
   announceAll(): Uint8Array[] {
-    const proofs = this.keyring.tags().map((tag) => this.announce(tag));
+    const proofs = this.keyring.tags().flatMap((tag) => this.announce(tag));
     const padded = Math.max(PROOF_PADDING, Math.ceil(proofs.length / PROOF_PADDING) * PROOF_PADDING);
     while (proofs.length < padded) proofs.push(new Uint8Array(randomBytes(PROOF_BYTES)));
     return proofs.sort(compareBytes);
@@ -97,12 +135,13 @@ export class SessionClasses {
     return this.keyring
       .tags()
       .filter((tag) => this.announced.get(tag) !== this.keyring.key(tag))
-      .map((tag) => this.announce(tag));
+      .flatMap((tag) => this.announce(tag));
   }
 
-  private announce(classTag: string): Uint8Array {
+  /** The current secret's proof and the earlier ones', so a laptop that missed a new secret still knows us. */
+  private announce(classTag: string): Uint8Array[] {
     this.announced.set(classTag, this.keyring.key(classTag)!);
-    return this.keyring.proof(classTag, this.ownRole, this.transcriptHash);
+    return [this.keyring.proof(classTag, this.ownRole, this.transcriptHash), ...this.keyring.earlierProofs(classTag, this.ownRole, this.transcriptHash)];
   }
 
   /** Records proofs from the peer; false if it sent more than any laptop could need. */
@@ -113,8 +152,12 @@ export class SessionClasses {
 
   /** Recomputes the shared set from the keyring and the peer's proofs; true if it changed. */
   rematch(): boolean {
+    const proved = (proof: Uint8Array) => this.peerProofs.has(Buffer.from(proof).toString('hex'));
     const provedByPeer = (tag: string) =>
-      this.peerProofs.has(Buffer.from(this.keyring.proof(tag, this.peerRole, this.transcriptHash)).toString('hex'));
+      proved(this.keyring.proof(tag, this.peerRole, this.transcriptHash)) ||
+      (this.peerLaptopId !== null &&
+        this.keyring.earlierProofs(tag, this.peerRole, this.transcriptHash).some(proved) &&
+        this.keyring.mayUseEarlierSecret(tag, this.peerLaptopId));
     const next = new Set(this.keyring.tags().filter(provedByPeer));
     const changed = next.size !== this.shared.size || [...next].some((tag) => !this.shared.has(tag));
     this.shared = next;

@@ -177,6 +177,7 @@ export class Handshake {
     if (expected !== undefined && peerLaptopId !== expected) {
       throw new HandshakeError(`dialed ${expected} but reached ${peerLaptopId}`, 'UNEXPECTED_IDENTITY');
     }
+    session.classes.identify(peerLaptopId);
     session.classes.receiveProofs(proofs);
     session.classes.rematch();
     if (session.classes.list().length === 0) throw new HandshakeError('no shared class', 'NO_SHARED_CLASS');

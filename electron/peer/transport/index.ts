@@ -18,7 +18,7 @@ export {
   RESPONSE_OVERHEAD_BYTES,
   type Frame,
 } from './codec';
-export { MIN_CLASS_SECRET_BYTES } from './class-proofs';
+export { MIN_CLASS_SECRET_BYTES, MAX_EARLIER_SECRETS, type EarlierSecretPolicy } from './class-proofs';
 export { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff';
 export * from './errors';
 export * from './types';

@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Message } from '../../raft/types';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
-import { ClassKeyring } from './class-proofs';
+import { ClassKeyring, type EarlierSecretPolicy } from './class-proofs';
 import type { ResponseBody } from './codec';
 import { PeerConnection, type ConnectionEvents, type ConnectionSettings } from './connection';
 import { RequestFailedError } from './errors';
@@ -91,8 +91,20 @@ export class WebSocketTransport implements Transport {
     return this.chain(() => (this.phase === 'stopped' ? undefined : this.shutDown()));
   }
 
-  addClass(classTag: string, secret: Uint8Array): void {
-    this.keyring.set(classTag, secret);
+  /** Join a class, or replace its secret: `earlier` are the secrets it had before, newest first (see class-proofs.ts). */
+  addClass(classTag: string, secret: Uint8Array, earlier: readonly Uint8Array[] = []): void {
+    this.keyring.set(classTag, secret, earlier);
+    for (const connection of this.connections) connection.refreshClasses();
+  }
+
+  /** Who may share a class by proving one of its earlier secrets; asked again by `recheckClasses`. */
+  setEarlierSecretPolicy(policy: EarlierSecretPolicy): void {
+    this.keyring.mayUseEarlierSecret = policy;
+    this.recheckClasses();
+  }
+
+  /** The answers of the earlier-secret policy changed (a laptop left a class): recompute what each connection shares. */
+  recheckClasses(): void {
     for (const connection of this.connections) connection.refreshClasses();
   }
 
