@@ -26,6 +26,8 @@ export const LIMITS = {
   points: 100_000,
   /** Everyone an item is sealed for: its student and the class's teachers. */
   recipients: 64,
+  /** Members a class's new secret is sealed for, everyone who stays: about 220 KB of wrapped keys at most. */
+  secretReaders: 1000,
   /** Content keys one shareKeys command carries for a new teacher. */
   sharedKeys: 500,
 } as const;
@@ -70,6 +72,7 @@ const createClassFields = {
   /** The code students join with, made on the teacher's laptop. */
   joinCode,
 };
+const removeMemberFields = { type: literal('removeMember'), userId: boundedText(64) };
 const joinClassFields = { type: literal('joinClass'), displayName: boundedText(LIMITS.name), laptopId: boundedText(64) };
 
 /** Commands with nothing to seal: the same as a person asks for them and as the log carries them. */
@@ -77,7 +80,6 @@ const sameInBothForms = {
   /** A new join code, or none: nobody new can join until a teacher makes one. */
   setJoinCode: object({ type: literal('setJoinCode'), joinCode: nullable(joinCode) }),
   addTeacher: object({ type: literal('addTeacher'), userId: boundedText(64) }),
-  removeMember: object({ type: literal('removeMember'), userId: boundedText(64) }),
   createAssignment: object({ type: literal('createAssignment'), assignmentId: idText, ...assignmentFields }),
   editAssignment: object({ type: literal('editAssignment'), assignmentId: idText, baseVersion: wholeNumber(1, 2 ** 31), ...assignmentFields }),
   grantExtension: object({ type: literal('grantExtension'), assignmentId: idText, studentId: boundedText(64), dueAt: nullable(time) }),
@@ -90,6 +92,7 @@ const sameInBothForms = {
 export const classroomCommand = tagged('type', {
   ...sameInBothForms,
   createClass: object(createClassFields),
+  removeMember: object(removeMemberFields),
   /** A laptop that came in with the join code registers its user as a student. */
   joinClass: object(joinClassFields),
   saveDraft: object({
@@ -137,12 +140,12 @@ const recipientKey = object({ userId: boundedText(64), key: wrappedKey });
  * random content key, with that key wrapped for each recipient. The item's id is the id of the
  * command that carries it; the associated data binds class, kind, assignment, student and id.
  */
-const sealedItem = (maxPlainBytes: number) =>
+const sealedItem = (maxPlainBytes: number, maxReaders: number = LIMITS.recipients) =>
   object({
     nonce: base64urlBytes(12, 'a 12-byte nonce in base64url'),
     /** Ciphertext with its 16-byte tag at the end. */
     data: base64urlUpTo(maxPlainBytes + 16, 'a ciphertext in base64url'),
-    keys: list(recipientKey, LIMITS.recipients),
+    keys: list(recipientKey, maxReaders),
   });
 /** The most bytes a sealed item's JSON may take: every character of its text escaped as \uXXXX. */
 const sealedBytes = (maxChars: number) => maxChars * 6 + 1024;
@@ -167,6 +170,12 @@ export const logCommand = tagged('type', {
   /** The box key is absent only in classes made before items were sealed. */
   createClass: object(createClassFields, { boxKey }),
   joinClass: object(joinClassFields, { boxKey }),
+  /**
+   * The class's new secret, sealed for the members who stay (absent in classes from before
+   * secrets were replaced, or when the teacher's laptop has no key to seal with), and a new join
+   * code when joining is on: the one removed knew both.
+   */
+  removeMember: object(removeMemberFields, { classSecret: sealedItem(64, LIMITS.secretReaders), joinCode }),
   saveDraft: object({
     type: literal('saveDraft'),
     assignmentId: idText,

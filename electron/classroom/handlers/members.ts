@@ -3,6 +3,8 @@ import type { LogCommand } from '../../../shared/classroom/commands';
 import { memberOf, requireTeacher, type Handler } from '../context';
 import { refuse } from '../rejection';
 import { statement } from '../statements';
+import { currentJoinCode } from '../queries';
+import { keepClassSecret } from '../sealing/class-secrets';
 
 type Command<T extends LogCommand['type']> = Extract<LogCommand, { type: T }>;
 
@@ -54,6 +56,9 @@ export const removeMember: Handler<Command<'removeMember'>> = (context, command)
     if (teachers <= 1) refuse('NOT_ALLOWED', 'A class needs at least one teacher.');
   }
   statement(db, 'UPDATE members SET removed_at = ? WHERE user_id = ?').run(now, command.userId);
+  // They knew the class's secret and its join code: the class moves on to new ones.
+  if (command.classSecret) keepClassSecret(context, command.classSecret, command.userId);
+  if (command.joinCode !== undefined && currentJoinCode(db) !== null) statement(db, 'UPDATE class_info SET join_code = ? WHERE id = 1').run(command.joinCode);
 };
 
 function addMember(

@@ -162,7 +162,7 @@ function itemRow(db: Database.Database, itemId: string, userId: string): ItemRow
  * from. Only keys found are remembered, as a member's box key, once set, never changes.
  */
 const registeredBoxKeys = new WeakMap<Database.Database, Set<string>>();
-function isRegisteredBoxKey(db: Database.Database, boxKey: string): boolean {
+export function isRegisteredBoxKey(db: Database.Database, boxKey: string): boolean {
   if (registeredBoxKeys.get(db)?.has(boxKey)) return true;
   const keys = new Set(statement(db, 'SELECT box_key FROM members WHERE box_key IS NOT NULL').pluck().all() as string[]);
   registeredBoxKeys.set(db, keys);

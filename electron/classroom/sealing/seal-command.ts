@@ -3,7 +3,11 @@
 // author's copy of the class. The private parts are sealed for their readers as that copy names
 // them (every replica checks the same list when it applies the command); what only a reader can
 // check, such as a score's range, is checked here before anything is sent.
+import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { JOIN_CODE_BYTES, newJoinCode } from '../../../shared/join-code';
+import { currentJoinCode } from '../queries';
+import { sealClassSecret, secretReaders } from './class-secrets';
 import type { ClassroomCommand, LogCommand, RejectionCode } from '../../../shared/classroom/commands';
 import { LIMITS } from '../../../shared/classroom/commands';
 import { scoreProblem } from '../opened';
@@ -80,6 +84,13 @@ export function sealCommand(
     }
     case 'returnGrade':
       return { ...command, ...studentKeyOf(db, classId, author, command.assignmentId, command.studentId) };
+    case 'removeMember': {
+      // A laptop without the teacher's box key still removes them; the class keeps its secret then.
+      const wrapper = author.opener.wrapper;
+      const classSecret = wrapper ? { classSecret: sealClassSecret(classId, commandId, secretReaders(db, command.userId), wrapper) } : {};
+      const code = currentJoinCode(db) === null ? {} : { joinCode: newJoinCode(randomBytes(JOIN_CODE_BYTES)) };
+      return { ...command, ...classSecret, ...code };
+    }
     default:
       return command;
   }
