@@ -5,15 +5,18 @@
 // a laptop of the class connects, and asks to be admitted. A teacher makes a new code or takes it
 // away by a command in the class's log; each laptop then closes the old door. Laptops already in
 // the class never need the code again, so a new code leaves them alone.
-//   ticket request: [9]      reply: [9][JSON {classId, name, secret (base64url), token} | {refused}]
+//   ticket request: [9]      reply: [9][JSON {classId, name, secret (base64url), later?, token} | {refused}]
+// `secret` is the one the class was made with (its tag is the class's id); `later` the secrets
+// that replaced it as members were removed, oldest first: the newest is what the class proves now.
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { canonicalJoinCode } from '../../shared/join-code';
 import { classTag } from './discovery';
+import { laterSecretsFrom, type LaterSecret } from './class-registry';
 import { ServiceError } from './service';
 import type { Logger } from './transport/types';
 
 const TICKET = 9;
-const MAX_TICKET_BYTES = 2048;
+const MAX_TICKET_BYTES = 4096;
 const DOOR_SALT = 'quorum/join-door/1';
 const ASK_EVERY_MS = 250;
 const TICKET_TIMEOUT_MS = 3000;
@@ -22,6 +25,8 @@ export interface Ticket {
   classId: string;
   name: string;
   secret: Uint8Array;
+  /** The secrets that replaced it, oldest first (see class-registry.ts). */
+  later: LaterSecret[];
   /** Shows the class's leader that this laptop came in with the code in use (see admissionToken). */
   token: string;
 }
@@ -65,7 +70,13 @@ export function isTicketRequest(payload: Uint8Array): boolean {
 export function encodeTicketReply(reply: TicketReply): Uint8Array {
   const json =
     'ticket' in reply
-      ? { classId: reply.ticket.classId, name: reply.ticket.name, secret: Buffer.from(reply.ticket.secret).toString('base64url'), token: reply.ticket.token }
+      ? {
+          classId: reply.ticket.classId,
+          name: reply.ticket.name,
+          secret: Buffer.from(reply.ticket.secret).toString('base64url'),
+          ...(reply.ticket.later.length > 0 ? { later: reply.ticket.later } : {}),
+          token: reply.ticket.token,
+        }
       : { refused: reply.refused };
   const body = Buffer.from(JSON.stringify(json));
   return Buffer.concat([Uint8Array.of(TICKET), body]);
@@ -78,12 +89,14 @@ export function decodeTicketReply(payload: Uint8Array): TicketReply | null {
     const value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload.subarray(1))) as Record<string, unknown>;
     if (typeof value.refused === 'string') return { refused: value.refused.slice(0, 300) };
     const { classId, name, secret, token } = value;
+    const later = laterSecretsFrom(value.later);
+    if (later === null) return null;
     if (typeof classId !== 'string' || typeof name !== 'string' || typeof secret !== 'string' || name.length > 200) return null;
     if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
     const bytes = new Uint8Array(Buffer.from(secret, 'base64url'));
     // The ticket must name the class its secret belongs to, or a laptop could be sent elsewhere.
     if (bytes.byteLength < 16 || bytes.byteLength > 64 || classTag(bytes) !== classId) return null;
-    return { ticket: { classId, name, secret: bytes, token } };
+    return { ticket: { classId, name, secret: bytes, later, token } };
   } catch {
     return null;
   }

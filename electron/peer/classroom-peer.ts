@@ -7,9 +7,9 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { ApiEventName, ApiEvents, ClassStatus, NodeStatus, PeerInfo, ReadResult, WriteResult } from '../../shared/api';
 import { version } from '../../package.json';
-import { ClassRegistry, newClassSecret, secretBytes, type ClassEntry } from './class-registry';
+import { ClassRegistry, knownGeneration, networkSecrets, newClassSecret, secretBytes, type ClassEntry, type LaterSecret } from './class-registry';
 import { canonicalJoinCode, displayJoinCode, newJoinCode } from '../../shared/join-code';
-import { currentJoinCode } from '../classroom';
+import { classSecretGeneration, currentJoinCode, openClassSecrets } from '../classroom';
 import { admissionToken, admissionTokenMatches, doorTagOf, encodeTicketReply, isTicketRequest, JoinDoors, knock, type Ticket } from './class-joining';
 import { ClassRuntime, DEFAULT_TIMING, type RaftTiming } from './class-runtime';
 import type { CompactionPolicy } from './storage';
@@ -17,7 +17,7 @@ import type { AutopilotOptions } from './autopilot';
 import { MdnsDiscovery } from './discovery';
 import { decodeForwardReply, encodeForwardRequest } from './routing/forward-protocol';
 import { encodeKeyValueCommand } from './storage';
-import { IDENTITY_FILE, loadOrCreateIdentity, WebSocketTransport, type Logger } from './transport';
+import { IDENTITY_FILE, loadOrCreateIdentity, MAX_EARLIER_SECRETS, WebSocketTransport, type Logger } from './transport';
 import { loadOrCreateBoxKey, openSecretVault, type KeySealer } from './secrets';
 import { ServiceError, type PeerService, type ServiceMethods } from './service';
 import { isPeerExchangeRequest } from './peer-exchange';
@@ -92,6 +92,8 @@ export class ClassroomPeer implements PeerService {
   private readonly shutOut = new Map<string, Set<string>>();
   /** Classes this laptop is asking to be admitted to now. */
   private readonly asking = new Set<string>();
+  /** Per class, the laptops in its Raft group as last seen: who may still prove its earlier secrets. */
+  private readonly groupLaptops = new Map<string, Set<string>>();
 
   static async open(options: ClassroomPeerOptions): Promise<ClassroomPeer> {
     mkdirSync(join(options.dataDir, 'classes'), { recursive: true });
@@ -105,9 +107,12 @@ export class ClassroomPeer implements PeerService {
       identity,
       host: options.host,
       port: options.port,
-      classes: registry.all().map((entry) => [entry.classId, secretBytes(entry)] as [string, Uint8Array]),
       logger: options.logger,
     });
+    for (const entry of registry.all()) {
+      const { current, earlier } = networkSecrets(entry);
+      transport.addClass(entry.classId, current, earlier);
+    }
     await transport.start();
     const peer = new ClassroomPeer(options, registry, transport, new ClassroomApi(user, options.displayName, box, files), files, { vault, user });
     try {
@@ -182,6 +187,10 @@ export class ClassroomPeer implements PeerService {
   }
 
   private async start(): Promise<void> {
+    // A laptop of the class that was away when a member was removed knows only an earlier secret.
+    // The class's own laptops are let in with it; anyone else (the removed member's laptop, or a
+    // new key made with their copy of the secret) is not.
+    this.transport.setEarlierSecretPolicy((classId, laptopId) => this.groupLaptops.get(classId)?.has(laptopId) === true && !this.shutOut.get(classId)?.has(laptopId));
     this.transport.onMessage((from, classTag, message) => {
       if (this.shutOut.get(classTag)?.has(from)) return;
       this.lastHeard.set(from, Date.now());
@@ -277,13 +286,41 @@ export class ClassroomPeer implements PeerService {
     this.discovery?.setClassTags(this.advertisedTags());
   }
 
-  /** Keep this class's door in step with its join code, and its shut-out laptops with its members, as the log has them. */
+  /**
+   * Keep this class's door in step with its join code, its secrets with those the log gives this
+   * user, and its shut-out laptops with its members, as the log has them.
+   */
   private syncDoor(runtime: ClassRuntime): void {
     this.doors.sync(runtime.classId, currentJoinCode(runtime.storage.database));
+    this.syncSecrets(runtime);
     // Only once out of the Raft group: a voter's own vote may be needed to take it out.
     const { voters, learners, votersOutgoing, learnersNext } = runtime.group.config();
     const inGroup = new Set([...voters, ...learners, ...votersOutgoing, ...learnersNext]);
-    this.shutOut.set(runtime.classId, new Set(ClassroomApi.removedLaptops(runtime).filter((laptop) => !inGroup.has(laptop))));
+    const shutOut = new Set(ClassroomApi.removedLaptops(runtime).filter((laptop) => !inGroup.has(laptop)));
+    const changed = !sameSet(this.groupLaptops.get(runtime.classId), inGroup) || !sameSet(this.shutOut.get(runtime.classId), shutOut);
+    this.shutOut.set(runtime.classId, shutOut);
+    this.groupLaptops.set(runtime.classId, inGroup);
+    // A laptop that left the group may no longer be heard on an earlier secret.
+    if (changed) this.transport.recheckClasses();
+  }
+
+  /** Move onto the class's newer secrets that the log holds for this user, keeping the earlier ones for laptops that were away. */
+  private syncSecrets(runtime: ClassRuntime): void {
+    const entry = this.registry.get(runtime.classId);
+    if (!entry) return;
+    const known = knownGeneration(entry);
+    if (classSecretGeneration(runtime.storage.database) <= known) return;
+    const opened = openClassSecrets(runtime.storage.database, runtime.classId, this.classroom.opener, known);
+    const later: LaterSecret[] = opened.map(({ generation, secret }) => ({ generation, secret: Buffer.from(secret).toString('base64url') }));
+    if (!this.registry.addLater(runtime.classId, later)) return;
+    this.options.logger.info('the class has a new secret', { classId: runtime.classId, generation: knownGeneration(entry) });
+    this.joinNetwork(entry);
+  }
+
+  /** Prove the class's current secret to other laptops (and accept its earlier ones from the class's own). */
+  private joinNetwork(entry: ClassEntry): void {
+    const { current, earlier } = networkSecrets(entry);
+    this.transport.addClass(entry.classId, current, earlier);
   }
 
   /** What a laptop that proved `classId`'s join code gets: the way in, unless it was removed. */
@@ -296,7 +333,15 @@ export class ClassroomPeer implements PeerService {
     if (removed.includes(this.laptopId)) return { refused: 'The laptop that answered was removed from the class; try again to reach another.' };
     const code = currentJoinCode(runtime.storage.database);
     if (code === null) return { refused: 'Joining this class is turned off. Ask the teacher for a new join code.' };
-    return { ticket: { classId, name: ClassroomApi.className(runtime) ?? entry.name, secret: secretBytes(entry), token: admissionToken(code, from) } };
+    return {
+      ticket: {
+        classId,
+        name: ClassroomApi.className(runtime) ?? entry.name,
+        secret: secretBytes(entry),
+        later: (entry.later ?? []).slice(-MAX_EARLIER_SECRETS),
+        token: admissionToken(code, from),
+      },
+    };
   }
 
   private openClass(entry: ClassEntry, bootstrap: boolean): ClassRuntime {
@@ -373,7 +418,7 @@ export class ClassroomPeer implements PeerService {
     const secret = newClassSecret();
     const joinCode = newJoinCode(randomBytes(20));
     const entry = this.registry.add(trimmed, secret, true);
-    this.transport.addClass(entry.classId, secret);
+    this.joinNetwork(entry);
     const runtime = this.openClass(entry, true);
     // The class's own facts travel in its log, so every laptop that joins learns them.
     await this.classroom.submit(
@@ -405,12 +450,12 @@ export class ClassroomPeer implements PeerService {
         this.advertise();
       },
       onTicket: (found) => {
-        const entry = this.registry.add(found.name, found.secret, false);
+        const entry = this.registry.add(found.name, found.secret, false, found.later);
         const name = personName(displayName, this.options.displayName);
         this.registry.setJoining(entry.classId, { token: found.token, displayName: name });
         let runtime = this.classes.get(entry.classId);
         if (!runtime) {
-          this.transport.addClass(entry.classId, found.secret);
+          this.joinNetwork(entry);
           runtime = this.openClass(entry, false);
         }
         void this.askToJoin(runtime, name, found.token);
@@ -577,16 +622,16 @@ export class ClassroomPeer implements PeerService {
       minuteMs: this.options.backupMinuteMs ?? 60_000,
       classFile: (classId) => join(this.options.dataDir, 'classes', `${classId}.sqlite`),
       findClass: (classId) => this.classes.get(classId),
-      classSecret: (classId) => {
+      classSecrets: (classId) => {
         const entry = this.registry.get(classId);
-        return entry ? secretBytes(entry) : undefined;
+        return entry ? { secret: secretBytes(entry), later: entry.later ?? [] } : undefined;
       },
       fetchBlob: async (runtime, sha256) => {
         await this.files.fetch(runtime, this.classroom.userId, sha256, this.requester(runtime.classId));
       },
-      adoptClass: (name, secret) => {
-        const entry = this.registry.add(name, secret, true);
-        this.transport.addClass(entry.classId, secret);
+      adoptClass: (name, secret, later) => {
+        const entry = this.registry.add(name, secret, true, later);
+        this.joinNetwork(entry);
         return this.openClass(entry, false);
       },
       submit: (runtime, command, waitMs) => this.classroom.submit(runtime, command, waitMs),
@@ -626,6 +671,10 @@ function validateCommand(command: unknown): { op: 'put'; key: string; value: str
 /** How long a write may wait to be applied before it is answered "pending": 0 to 60 s, 5 s by default. */
 function clampWait(waitMs: number | undefined): number {
   return waitMs !== undefined && Number.isFinite(waitMs) ? Math.min(Math.max(0, waitMs), 60_000) : 5000;
+}
+
+function sameSet(a: ReadonlySet<string> | undefined, b: ReadonlySet<string>): boolean {
+  return a !== undefined && a.size === b.size && [...b].every((each) => a.has(each));
 }
 
 /** The name a person gave (trimmed, at most 120 characters), else this laptop's display name. */

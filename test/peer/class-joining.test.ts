@@ -68,15 +68,29 @@ describe('tickets', () => {
   const classId = classTag(secret);
 
   it('carry the class id, name and secret', () => {
-    const reply = decodeTicketReply(encodeTicketReply({ ticket: { classId, name: 'Chemistry', secret, token: admissionToken(CODE, 'laptop-a') } }));
-    expect(reply).toEqual({ ticket: { classId, name: 'Chemistry', secret, token: admissionToken(CODE, 'laptop-a') } });
+    const reply = decodeTicketReply(encodeTicketReply({ ticket: { classId, name: 'Chemistry', secret, later: [], token: admissionToken(CODE, 'laptop-a') } }));
+    expect(reply).toEqual({ ticket: { classId, name: 'Chemistry', secret, later: [], token: admissionToken(CODE, 'laptop-a') } });
     expect(decodeTicketReply(encodeTicketReply({ refused: 'No.' }))).toEqual({ refused: 'No.' });
     expect(isTicketRequest(encodeTicketRequest())).toBe(true);
   });
 
+  it('carry the secrets that replaced the first, newest last', () => {
+    const later = [
+      { generation: 1, secret: randomBytes(20).toString('base64url') },
+      { generation: 3, secret: randomBytes(20).toString('base64url') },
+    ];
+    const ticket = { classId, name: 'Chemistry', secret, later, token: admissionToken(CODE, 'laptop-a') };
+    expect(decodeTicketReply(encodeTicketReply({ ticket }))).toEqual({ ticket });
+    // Out of order, repeated, too short or too many: not a ticket.
+    for (const bad of [[later[1], later[0]], [later[0], later[0]], [{ generation: 1, secret: 'short' }], Array.from({ length: 17 }, (_, i) => ({ generation: i + 1, secret: later[0]!.secret }))]) {
+      const body = JSON.parse(Buffer.from(encodeTicketReply({ ticket })).subarray(1).toString()) as Record<string, unknown>;
+      expect(decodeTicketReply(Buffer.concat([Buffer.of(9), Buffer.from(JSON.stringify({ ...body, later: bad }))]))).toBeNull();
+    }
+  });
+
   it('are refused when the secret does not belong to the class they name', () => {
     const other = classTag(new Uint8Array(randomBytes(20)));
-    expect(decodeTicketReply(encodeTicketReply({ ticket: { classId: other, name: 'Elsewhere', secret, token: admissionToken(CODE, 'laptop-a') } }))).toBeNull();
+    expect(decodeTicketReply(encodeTicketReply({ ticket: { classId: other, name: 'Elsewhere', secret, later: [], token: admissionToken(CODE, 'laptop-a') } }))).toBeNull();
   });
 
   it('decode any bytes to a reply or to null, never throwing', () => {

@@ -116,7 +116,11 @@ describe('the join code', () => {
     const again = await laptops.start('Ana', fresh);
     expect(again.laptopId).toBe(ana.laptopId);
     await connectAll([teacher, again]);
-    const refused = await joinError(again, joinCode);
+    // The removal made a new code (Ana knew the old one); even with the new one, she is refused.
+    const current = (await teacher.methods.classroom({ classId })).joinCode!;
+    expect(current).not.toBe(joinCode);
+    expect((await joinError(again, joinCode)).code).toBe('CLASS_NOT_FOUND');
+    const refused = await joinError(again, current);
     expect(refused.code).toBe('NOT_ALLOWED');
     expect(refused.message).toBe('This laptop was removed from the class. Ask the teacher to add you again.');
     expect((await again.methods.status({})).classes).toHaveLength(0);

@@ -6,6 +6,7 @@ import type { ItemOpener } from '../../classroom';
 import type { BlobStore } from '../blobs';
 import type { ClassRuntime } from '../class-runtime';
 import type { SecretVault } from '../secrets';
+import type { LaterSecret } from '../class-registry';
 import type { Identity, Logger } from '../transport';
 
 export interface BackupContext {
@@ -26,12 +27,12 @@ export interface BackupContext {
   classFile(classId: string): string;
   /** The class as open on this laptop, or undefined when this laptop is not in it. */
   findClass(classId: string): ClassRuntime | undefined;
-  /** The class's secret, from this laptop's registry. */
-  classSecret(classId: string): Uint8Array | undefined;
+  /** The class's secrets, from this laptop's registry: the one it was made with, and those that replaced it. */
+  classSecrets(classId: string): { secret: Uint8Array; later: LaterSecret[] } | undefined;
   /** Make sure this laptop holds a file of the class, fetching it from the class's laptops if needed. */
   fetchBlob(runtime: ClassRuntime, sha256: string): Promise<void>;
   /** Register a class whose file was just restored, and start it. */
-  adoptClass(name: string, secret: Uint8Array): ClassRuntime;
+  adoptClass(name: string, secret: Uint8Array, later: readonly LaterSecret[]): ClassRuntime;
   /** Sign `command` as this laptop's user and send it to the class. */
   submit(runtime: ClassRuntime, command: ClassroomCommand, waitMs: number): Promise<CommandOutcome>;
   onProgress(progress: BackupProgress): void;

@@ -10,6 +10,7 @@
 // records can be neither reordered, dropped nor cut short unnoticed: the last must say final.
 import { isClassTag } from '../discovery/class-tag';
 import { isAcceptableDerivation, type KeyDerivation } from './passphrase';
+import type { LaterSecret } from '../class-registry';
 
 export const BACKUP_MAGIC = Buffer.from('QUORUMBK', 'ascii');
 /** The format this version writes and reads. */
@@ -51,6 +52,8 @@ export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
 export interface BackupMeta {
   /** base64url of the class secret: the restored class is the same class, with the same id. */
   classSecret: string;
+  /** The secrets that replaced it as members were removed, oldest first (absent in older backups). */
+  laterSecrets?: LaterSecret[];
   /**
    * A key made for this backup (PKCS#8 PEM) and the exporting teacher's signed command making it
    * a teacher: whoever restores with the passphrase can hand the class to their own user.

@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { signCommand } from '../../classroom';
 import type { ClassRuntime } from '../class-runtime';
+import type { LaterSecret } from '../class-registry';
 import { identityFromPrivateKey } from '../transport';
 import type { BackupContext } from './backup-context';
 import {
@@ -52,8 +53,8 @@ export async function writeClassBackup(context: BackupContext, runtime: ClassRun
   checkNewPassphrase(passphrase);
   await checkFolder(folder);
   const contents = captureClass(runtime);
-  const secret = context.classSecret(runtime.classId);
-  if (!secret) throw new Error(`no secret for class ${runtime.classId}`);
+  const secrets = context.classSecrets(runtime.classId);
+  if (!secrets) throw new Error(`no secret for class ${runtime.classId}`);
   for (const file of contents.files) {
     try {
       await context.fetchBlob(runtime, file.sha256);
@@ -84,7 +85,7 @@ export async function writeClassBackup(context: BackupContext, runtime: ClassRun
   const progress = progressReporter(context, contents);
   try {
     await writer.write(headerBytes);
-    await writer.write(sealer.seal(RecordKind.meta, json(handoverMeta(context, runtime, secret))));
+    await writer.write(sealer.seal(RecordKind.meta, json(handoverMeta(context, runtime, secrets))));
     const itemKeys = openableItemKeys(context, runtime);
     for (let i = 0; i < itemKeys.length; i += ITEM_KEYS_PER_RECORD) {
       await writer.write(sealer.seal(RecordKind.itemKeys, json(itemKeys.slice(i, i + ITEM_KEYS_PER_RECORD))));
@@ -111,13 +112,14 @@ export async function writeClassBackup(context: BackupContext, runtime: ClassRun
  * making that key a teacher of this class (and of no other), so the laptop that restores the
  * backup can make its own user a teacher without ever holding this teacher's key.
  */
-function handoverMeta(context: BackupContext, runtime: ClassRuntime, secret: Uint8Array): BackupMeta {
+function handoverMeta(context: BackupContext, runtime: ClassRuntime, secrets: { secret: Uint8Array; later: LaterSecret[] }): BackupMeta {
   const { privateKey } = generateKeyPairSync('ed25519');
   const handoverKey = identityFromPrivateKey(privateKey);
   const grant = signCommand(context.user, runtime.classId, { type: 'addTeacher', userId: handoverKey.laptopId });
   const teacherName = runtime.storage.database.prepare('SELECT display_name FROM members WHERE user_id = ?').pluck().get(context.user.laptopId) as string | undefined;
   return {
-    classSecret: Buffer.from(secret).toString('base64url'),
+    classSecret: Buffer.from(secrets.secret).toString('base64url'),
+    laterSecrets: secrets.later,
     handover: { keyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), grant },
     teacherName: teacherName ?? 'Teacher',
     teacherId: context.user.laptopId,

@@ -15,6 +15,7 @@ import { dirname } from 'node:path';
 import { BlobError, type BlobWriter } from '../blobs';
 import { syncDirectory } from '../blobs/files';
 import type { ClassRuntime } from '../class-runtime';
+import { laterSecretsFrom, type LaterSecret } from '../class-registry';
 import { classTag } from '../discovery/class-tag';
 import { ClassState } from '../routing/class-state';
 import { InvalidSnapshotError, SqliteStorage } from '../storage';
@@ -32,7 +33,7 @@ export async function restoreClassBackup(context: BackupContext, file: string, p
   let restored: { runtime: ClassRuntime; meta: BackupMeta; itemKeys: Map<string, Buffer> };
   try {
     const { header } = reader;
-    if (context.findClass(header.classId) || context.classSecret(header.classId)) {
+    if (context.findClass(header.classId) || context.classSecrets(header.classId)) {
       throw backupError(
         'CLASS_ALREADY_HERE',
         `This laptop already has the class “${shownPath(header.className)}”, so the backup was not restored. A backup is restored on a laptop that is not in the class.`,
@@ -43,8 +44,9 @@ export async function restoreClassBackup(context: BackupContext, file: string, p
     try {
       const meta = await readAll(context, reader, staged);
       const secret = staged.secret(meta);
+      const later = staged.laterSecrets(meta);
       staged.install(context.laptopId);
-      restored = { runtime: context.adoptClass(header.className, secret), meta, itemKeys: staged.itemKeys };
+      restored = { runtime: context.adoptClass(header.className, secret, later), meta, itemKeys: staged.itemKeys };
     } catch (error) {
       await staged.discard();
       throw error;
@@ -128,6 +130,13 @@ class StagedRestore {
     const secret = new Uint8Array(Buffer.from(typeof meta.classSecret === 'string' ? meta.classSecret : '', 'base64url'));
     checkSecret(this.header, secret, this.file);
     return secret;
+  }
+
+  /** The secrets that replaced the first, as the backup carries them (every one, however many). */
+  laterSecrets(meta: BackupMeta): LaterSecret[] {
+    const later = laterSecretsFrom(meta.laterSecrets, Number.MAX_SAFE_INTEGER);
+    if (later === null) throw damagedBackup(this.file);
+    return later;
   }
 
   addItemKeys(pairs: [string, string][]): void {
