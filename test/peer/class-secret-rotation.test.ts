@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClassroomPeer } from '../../electron/peer/classroom-peer';
 import type { ClassEntry } from '../../electron/peer/class-registry';
+import type { ClassroomCommand } from '../../shared/classroom/commands';
 import { applied, classStatus, classroomOf, connectAll, eventually, Laptops } from './support';
 
 const laptops = new Laptops();
@@ -23,7 +24,7 @@ async function connected(peer: ClassroomPeer, classId: string, other: ClassroomP
   return (await classStatus(peer, classId)).peers.some((each) => each.laptopId === other.laptopId && each.connected);
 }
 
-const assignment = {
+const assignment: ClassroomCommand = {
   type: 'createAssignment',
   assignmentId: 'optics-1',
   title: 'Lenses',
@@ -33,7 +34,7 @@ const assignment = {
   cutOffAt: null,
   materials: [],
   published: true,
-} as const;
+};
 
 describe('the class secret after a member is removed', () => {
   it('is replaced, and the removed member’s copy of the old one opens no laptop that knows the new one', async () => {
