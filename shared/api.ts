@@ -2,7 +2,7 @@
 // headless node (HTTP + a WebSocket event stream). One definition, so the same renderer runs
 // in both. Runs anywhere: no Node, Electron or DOM imports.
 import type { ClassroomCommand, ClassroomResult, FileRef } from './classroom/commands';
-import type { AssignmentView, Gradebook, MemberView, RejectionView, Role, SubmissionView } from './classroom/views';
+import type { AssignmentView, Gradebook, JoinRequestView, MemberView, RejectionView, Role, SubmissionView } from './classroom/views';
 
 /** A laptop's role in one class's Raft group. */
 export type PeerRole = 'leader' | 'follower' | 'candidate' | 'preCandidate';
@@ -100,6 +100,10 @@ export interface ClassroomOverview {
   me: { userId: string; displayName: string; role: Role | null };
   /** The code students join with; shown to teachers only (null for students). */
   joinCode: string | null;
+  /** Whether a teacher must let each new laptop in ("approve each student"). */
+  approveJoins: boolean;
+  /** Laptops waiting for a teacher to let them in, oldest first; teachers only (empty for students). */
+  joinRequests: JoinRequestView[];
   members: MemberView[];
   assignments: AssignmentView[];
   /** This user's commands the class refused, newest first, with the reason. */

@@ -4,9 +4,11 @@ export { applyClassroomCommand } from './apply';
 import { migrate001Classroom } from './migrations/001-classroom';
 import { migrate002JoinCode } from './migrations/002-join-code';
 import { migrate003SealedItems } from './migrations/003-sealed-items';
+import { migrate005JoinApproval } from './migrations/005-join-approval';
 export { signCommand, verifyCommand, userIdOf } from './signing';
 export { assignments, currentJoinCode, gradebook, members, rejectionsFor, submission } from './queries';
 export { gradebookCsv } from './gradebook-csv';
+export { approvesJoins, joinStanding, mayComeIn, waitingJoinRequests, type JoinStanding } from './join-requests';
 export { Rejection } from './rejection';
 export { currentMember } from './context';
 export { statement } from './statements';
@@ -14,8 +16,11 @@ export { boxKeyPairFromPkcs8, boxKeyPkcs8, generateBoxKeyPair, type BoxKeyPair }
 export { BoxOpener, NO_KEYS, type ItemOpener } from './sealing/opener';
 export { sealCommand, SealingError, itemsToShare, shareKeysBatches } from './sealing/seal-command';
 
-/** The classroom's schema migrations, in order (each its own file, with its test). */
-export const CLASSROOM_MIGRATIONS = [migrate001Classroom, migrate002JoinCode, migrate003SealedItems] as const;
+/**
+ * The classroom's schema migrations, in order (each its own file, with its test). A migration's
+ * version is its place in this list: 004 goes before 005 here when both are on one branch.
+ */
+export const CLASSROOM_MIGRATIONS = [migrate001Classroom, migrate002JoinCode, migrate003SealedItems, migrate005JoinApproval] as const;
 
 /** The tables holding the classroom's state: snapshotted, digested, replicated. */
 export const CLASSROOM_TABLES = [
@@ -30,6 +35,7 @@ export const CLASSROOM_TABLES = [
   'comments',
   'sealed_items',
   'item_keys',
+  'join_requests',
   'seen_commands',
   'rejections',
 ] as const;

@@ -61,6 +61,8 @@ export const cannedResults: { [M in ApiMethod]: ApiResult<M> } = {
     subject: 'Period 3',
     me: { userId: 'user-t', displayName: 'Ms Rivera', role: 'teacher' },
     joinCode: 'JOIN-1234',
+    approveJoins: false,
+    joinRequests: [],
     members: [{ userId: 'user-t', displayName: 'Ms Rivera', role: 'teacher', laptops: ['laptop-a'] }],
     assignments: [],
     rejections: [],
