@@ -8,7 +8,7 @@ import { migrate005JoinApproval } from './migrations/005-join-approval';
 export { signCommand, verifyCommand, userIdOf } from './signing';
 export { assignments, currentJoinCode, gradebook, members, rejectionsFor, submission } from './queries';
 export { gradebookCsv } from './gradebook-csv';
-export { approvesJoins, joinStanding, mayComeIn, waitingJoinRequests, type JoinStanding } from './join-requests';
+export { approvesJoins, joinStanding, mayComeIn, waitingCount, waitingJoinRequests, type JoinStanding } from './join-requests';
 export { Rejection } from './rejection';
 export { currentMember } from './context';
 export { statement } from './statements';
