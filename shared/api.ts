@@ -2,7 +2,7 @@
 // headless node (HTTP + a WebSocket event stream). One definition, so the same renderer runs
 // in both. Runs anywhere: no Node, Electron or DOM imports.
 import type { ClassroomCommand, ClassroomResult, FileRef } from './classroom/commands';
-import type { AssignmentView, Gradebook, MemberView, RejectionView, Role, SubmissionView } from './classroom/views';
+import type { AssignmentView, Gradebook, JoinRequestView, MemberView, RejectionView, Role, SubmissionView } from './classroom/views';
 
 /** A laptop's role in one class's Raft group. */
 export type PeerRole = 'leader' | 'follower' | 'candidate' | 'preCandidate';
@@ -100,6 +100,10 @@ export interface ClassroomOverview {
   me: { userId: string; displayName: string; role: Role | null };
   /** The code students join with; shown to teachers only (null for students). */
   joinCode: string | null;
+  /** Whether a teacher must let each new laptop in ("approve each student"). */
+  approveJoins: boolean;
+  /** Laptops waiting for a teacher to let them in, oldest first; teachers only (empty for students). */
+  joinRequests: JoinRequestView[];
   members: MemberView[];
   assignments: AssignmentView[];
   /** This user's commands the class refused, newest first, with the reason. */
@@ -174,6 +178,11 @@ export interface ApiMethods {
    * admitted follows in the background, shown by `status`.
    */
   joinClass: { params: { joinCode: string; displayName?: string; waitMs?: number }; result: { classId: string } };
+  /**
+   * Stop the joinClass under way (one waiting for a teacher to let this laptop in, say): it fails
+   * with CANCELLED. `cancelled` is false when no join was under way.
+   */
+  cancelJoin: { params: Record<string, never>; result: { cancelled: boolean } };
   write: { params: { classId: string; command: KeyValueWrite; waitMs?: number }; result: WriteResult };
   read: { params: { classId: string; key: string; linearizable?: boolean }; result: ReadResult };
   /** Manual fallback where multicast is blocked: "LAPTOPID@host:port". */
@@ -227,6 +236,16 @@ export type ApiMethod = keyof ApiMethods;
 export type ApiParams<M extends ApiMethod> = ApiMethods[M]['params'];
 export type ApiResult<M extends ApiMethod> = ApiMethods[M]['result'];
 
+/**
+ * A joinClass under way on this laptop: looking for a laptop of the class, waiting for a teacher to
+ * let it in (`message` is the class's sentence, `displayName` the name it asked as), or over.
+ */
+export interface JoinProgress {
+  state: 'looking' | 'waiting' | 'over';
+  displayName: string;
+  message: string | null;
+}
+
 /** Events pushed to every UI. */
 export interface ApiEvents {
   status: ClassStatus;
@@ -236,6 +255,8 @@ export interface ApiEvents {
   backupProgress: BackupProgress;
   /** A class's automatic backups changed: one was made, failed, or the schedule was set. */
   backupStatus: BackupStatus;
+  /** A joinClass under way here: looking, waiting for a teacher, or over. */
+  joining: JoinProgress;
 }
 export type ApiEventName = keyof ApiEvents;
 

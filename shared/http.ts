@@ -71,6 +71,7 @@ const paramsSchemas = {
   status: noParams,
   createClass: object({ name: text }, { subject: text, displayName: text }),
   joinClass: object({ joinCode: text }, { displayName: text, waitMs: count }),
+  cancelJoin: noParams,
   write: object({ classId: text, command: keyValueWrite }, { waitMs: count }),
   read: object({ classId: text, key: text }, { linearizable: flag }),
   addPeerAddress: object({ address: text }),
@@ -119,7 +120,7 @@ export function checkParams(method: ApiMethod, params: unknown): string | null {
   return paramsSchemas[method].check(params, 'params');
 }
 
-const eventTable = { status: true, applied: true, outbox: true, backupProgress: true, backupStatus: true } satisfies Record<ApiEventName, true>;
+const eventTable = { status: true, applied: true, outbox: true, backupProgress: true, backupStatus: true, joining: true } satisfies Record<ApiEventName, true>;
 
 /** Every event name pushed on the event stream. */
 export const apiEventNames = Object.freeze(Object.keys(eventTable) as ApiEventName[]);

@@ -10,6 +10,7 @@ import { createAssignment, editAssignment, grantExtension } from './handlers/ass
 import { saveDraft, turnIn, unsubmit } from './handlers/submissions';
 import { comment, excuse, grade, returnGrade } from './handlers/grading';
 import { shareKeys } from './handlers/keys';
+import { answerJoinRequest, requestToJoin, setJoinApproval } from './handlers/join-approval';
 import { Rejection } from './rejection';
 import { verifyCommand } from './signing';
 import { statement } from './statements';
@@ -31,6 +32,9 @@ const handlers: { [T in LogCommand['type']]: Handler<Extract<LogCommand, { type:
   excuse,
   comment,
   shareKeys,
+  setJoinApproval,
+  requestToJoin,
+  answerJoinRequest,
 };
 
 /** Commands someone outside the class may send: creating it, and joining it with the code. */

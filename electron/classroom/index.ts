@@ -5,9 +5,11 @@ import { migrate001Classroom } from './migrations/001-classroom';
 import { migrate002JoinCode } from './migrations/002-join-code';
 import { migrate003SealedItems } from './migrations/003-sealed-items';
 import { migrate004ClassSecrets } from './migrations/004-class-secrets';
+import { migrate005JoinApproval } from './migrations/005-join-approval';
 export { signCommand, verifyCommand, userIdOf } from './signing';
 export { assignments, currentJoinCode, gradebook, members, rejectionsFor, submission } from './queries';
 export { gradebookCsv } from './gradebook-csv';
+export { approvesJoins, joinStanding, mayComeIn, waitingCount, waitingJoinRequests, type JoinStanding } from './join-requests';
 export { Rejection } from './rejection';
 export { currentMember } from './context';
 export { statement } from './statements';
@@ -16,8 +18,8 @@ export { BoxOpener, NO_KEYS, type ItemOpener } from './sealing/opener';
 export { sealCommand, SealingError, itemsToShare, shareKeysBatches } from './sealing/seal-command';
 export { CLASS_SECRET_BYTES, classSecretGeneration, openClassSecrets, type ClassSecret } from './sealing/class-secrets';
 
-/** The classroom's schema migrations, in order (each its own file, with its test). */
-export const CLASSROOM_MIGRATIONS = [migrate001Classroom, migrate002JoinCode, migrate003SealedItems, migrate004ClassSecrets] as const;
+/** The classroom's schema migrations, in order (each its own file, with its test); a migration's version is its place here. */
+export const CLASSROOM_MIGRATIONS = [migrate001Classroom, migrate002JoinCode, migrate003SealedItems, migrate004ClassSecrets, migrate005JoinApproval] as const;
 
 /** The tables holding the classroom's state: snapshotted, digested, replicated. */
 export const CLASSROOM_TABLES = [
@@ -34,6 +36,7 @@ export const CLASSROOM_TABLES = [
   'item_keys',
   'class_secrets',
   'class_secret_keys',
+  'join_requests',
   'seen_commands',
   'rejections',
 ] as const;

@@ -15,7 +15,8 @@ import { PeerErrorCode, readPeerMessage, type MainToPeerMessage, type PeerReadyM
  * Calls that copy a whole class (a backup of hundreds of megabytes onto a slow USB stick) may
  * take far longer than a call should; they report progress by events meanwhile.
  */
-export const LONG_CALLS_MS: Partial<Record<ApiMethod, number>> = { exportBackup: 60 * 60_000, restoreBackup: 60 * 60_000 };
+// A join may wait for a teacher to let the laptop in (JOIN_APPROVAL_WAIT_MS in the peer, 30 minutes).
+export const LONG_CALLS_MS: Partial<Record<ApiMethod, number>> = { exportBackup: 60 * 60_000, restoreBackup: 60 * 60_000, joinClass: 31 * 60_000 };
 
 export interface PeerRelayOptions {
   /** Sends a message to the peer process. */

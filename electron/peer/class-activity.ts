@@ -109,6 +109,12 @@ function summarize(who: string, command: LogCommand, nameOf: (userId: string) =>
       return `${who} ${command.excused ? 'excused' : 'stopped excusing'} ${student(command.studentId)} from “${titleOf(command.assignmentId)}”`;
     case 'comment':
       return `${who} commented on ${student(command.studentId)}’s “${titleOf(command.assignmentId)}”`;
+    case 'setJoinApproval':
+      return command.approve ? `${who} asked to approve each new student` : `${who} let anyone with the join code in`;
+    case 'requestToJoin':
+      return `${command.displayName} asked to join from laptop ${command.laptopId.slice(0, 8)}`;
+    case 'answerJoinRequest':
+      return `${who} ${command.approve ? 'let' : 'did not let'} laptop ${command.laptopId.slice(0, 8)} in`;
     case 'shareKeys':
       return `${who} let ${nameOf(command.userId) ?? 'a teacher'} read ${command.keys.length === 1 ? 'one earlier item' : `${command.keys.length} earlier items`}`;
   }

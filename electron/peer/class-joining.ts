@@ -4,8 +4,11 @@
 // sending it) and asks for a ticket: the class's id, name and secret. With those it joins the way
 // a laptop of the class connects, and asks to be admitted. A teacher makes a new code or takes it
 // away by a command in the class's log; each laptop then closes the old door. Laptops already in
-// the class never need the code again, so a new code leaves them alone.
-//   ticket request: [9]      reply: [9][JSON {classId, name, secret (base64url), later?, token} | {refused}]
+// the class never need the code again, so a new code leaves them alone. In a class whose teacher
+// approves each student, a laptop not let in yet is told to wait, and asks again until it is.
+//   ticket request: [9][JSON {displayName}] (the name it asks as; a bare [9] from older laptops
+//                   carries none, and an older door refuses the longer frame as not a request)
+//   reply: [9][JSON {classId, name, secret (base64url), later?, token} | {refused} | {waiting}]
 // `secret` is the one the class was made with (its tag is the class's id); `later` the secrets
 // that replaced it as members were removed, oldest first: the newest is what the class proves now.
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
@@ -18,7 +21,12 @@ import type { Logger } from './transport/types';
 const TICKET = 9;
 const MAX_TICKET_BYTES = 4096;
 const DOOR_SALT = 'quorum/join-door/1';
+const MAX_TICKET_REQUEST_BYTES = 1024;
+/** The longest name a request may carry, as a member's name in the class (LIMITS.name). */
+const MAX_ASKING_NAME = 120;
 const ASK_EVERY_MS = 250;
+/** While told to wait, ask again this often: a teacher's answer takes seconds, not milliseconds. */
+const ASK_WHILE_WAITING_MS = 1000;
 const TICKET_TIMEOUT_MS = 3000;
 
 export interface Ticket {
@@ -31,7 +39,13 @@ export interface Ticket {
   token: string;
 }
 
-export type TicketReply = { ticket: Ticket } | { refused: string };
+/** A ticket; a refusal (a sentence); or, while a teacher has not yet let this laptop in, a sentence saying so. */
+export type TicketReply = { ticket: Ticket } | { refused: string } | { waiting: string };
+
+/** A ticket request: the name the asker asks as, or null from a laptop too old to give one. */
+export interface TicketRequest {
+  displayName: string | null;
+}
 
 /** The door's secret for a join code (canonical form): a key of its own, never the class's. */
 export function doorSecretOf(code: string): Uint8Array {
@@ -59,12 +73,30 @@ export function admissionTokenMatches(code: string, laptopId: string, token: str
   return given.byteLength === expected.byteLength && timingSafeEqual(given, expected);
 }
 
-export function encodeTicketRequest(): Uint8Array {
-  return Uint8Array.of(TICKET);
+/** A request for a ticket, asking as `displayName` (trimmed and cut to MAX_ASKING_NAME characters). */
+export function encodeTicketRequest(displayName: string): Uint8Array {
+  const name = displayName.trim().slice(0, MAX_ASKING_NAME);
+  return Buffer.concat([Uint8Array.of(TICKET), Buffer.from(JSON.stringify({ displayName: name }))]);
+}
+
+/** A ticket request, or null for anything else (never throws). */
+export function decodeTicketRequest(payload: Uint8Array): TicketRequest | null {
+  if (payload.byteLength === 0 || payload[0] !== TICKET || payload.byteLength > MAX_TICKET_REQUEST_BYTES) return null;
+  if (payload.byteLength === 1) return { displayName: null };
+  try {
+    const value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload.subarray(1))) as unknown;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+    const { displayName } = value as Record<string, unknown>;
+    if (typeof displayName !== 'string') return null;
+    const name = displayName.trim();
+    return name.length > 0 && name.length <= MAX_ASKING_NAME ? { displayName: name } : null;
+  } catch {
+    return null;
+  }
 }
 
 export function isTicketRequest(payload: Uint8Array): boolean {
-  return payload.byteLength === 1 && payload[0] === TICKET;
+  return decodeTicketRequest(payload) !== null;
 }
 
 export function encodeTicketReply(reply: TicketReply): Uint8Array {
@@ -77,7 +109,9 @@ export function encodeTicketReply(reply: TicketReply): Uint8Array {
           ...(reply.ticket.later.length > 0 ? { later: reply.ticket.later } : {}),
           token: reply.ticket.token,
         }
-      : { refused: reply.refused };
+      : 'refused' in reply
+        ? { refused: reply.refused }
+        : { waiting: reply.waiting };
   const body = Buffer.from(JSON.stringify(json));
   return Buffer.concat([Uint8Array.of(TICKET), body]);
 }
@@ -86,8 +120,10 @@ export function encodeTicketReply(reply: TicketReply): Uint8Array {
 export function decodeTicketReply(payload: Uint8Array): TicketReply | null {
   if (payload.byteLength < 2 || payload.byteLength > MAX_TICKET_BYTES || payload[0] !== TICKET) return null;
   try {
-    const value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload.subarray(1))) as Record<string, unknown>;
+    const value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload.subarray(1))) as Record<string, unknown> | null;
+    if (typeof value !== 'object' || value === null) return null;
     if (typeof value.refused === 'string') return { refused: value.refused.slice(0, 300) };
+    if (typeof value.waiting === 'string') return { waiting: value.waiting.slice(0, 300) };
     const { classId, name, secret, token } = value;
     const later = laterSecretsFrom(value.later);
     if (later === null) return null;
@@ -154,23 +190,32 @@ export class JoinDoors {
 export interface KnockOptions {
   /** The join code as typed. */
   joinCode: string;
+  /** The name this laptop's user asks as (shown to the teacher in a class that approves each student). */
+  displayName: string;
   /** Give up after this long without a ticket. */
   waitMs: number;
+  /** Once told to wait for a teacher, give up only after this long from the start. */
+  approvalWaitMs: number;
   keyring: DoorKeyring;
   /** Laptops connected through a door: those that proved the same code. */
   connectedAt: (tag: string) => string[];
   request: (to: string, tag: string, payload: Uint8Array, timeoutMs: number) => Promise<Uint8Array>;
   /** Called with the door's tag while knocking (to advertise and browse for it), then with null. */
   onDoor: (tag: string | null) => void;
+  /** Called with the sentence the class said when it first tells this laptop to wait for a teacher. */
+  onWaiting: (sentence: string) => void;
   /** Called with the ticket before the door closes. */
   onTicket: (ticket: Ticket) => void;
   isClosing: () => boolean;
+  /** Whether the person gave up waiting (checked between rounds). */
+  isCancelled: () => boolean;
   logger: Logger;
 }
 
 /**
  * Find a laptop of the class behind `joinCode`'s door and get a ticket from it. Throws a
- * ServiceError with a sentence: a code that can't be one, nobody answering in time, or a refusal.
+ * ServiceError with a sentence: a code that can't be one, nobody answering in time, a refusal, a
+ * teacher who did not answer in time, or the person cancelling.
  */
 export async function knock(options: KnockOptions): Promise<Ticket> {
   const code = canonicalJoinCode(typeof options.joinCode === 'string' ? options.joinCode : '');
@@ -180,12 +225,15 @@ export async function knock(options: KnockOptions): Promise<Ticket> {
   const tag = doorTagOf(code);
   options.keyring.addClass(tag, doorSecretOf(code));
   options.onDoor(tag);
-  const deadline = Date.now() + options.waitMs;
+  const startedAt = Date.now();
+  let deadline = startedAt + options.waitMs;
+  let waiting = false;
+  const request = encodeTicketRequest(options.displayName);
   try {
-    while (!options.isClosing() && Date.now() < deadline) {
+    while (!options.isClosing() && !options.isCancelled() && Date.now() < deadline) {
       for (const laptop of options.connectedAt(tag)) {
         const reply = await options
-          .request(laptop, tag, encodeTicketRequest(), TICKET_TIMEOUT_MS)
+          .request(laptop, tag, request, TICKET_TIMEOUT_MS)
           .then(decodeTicketReply)
           .catch(() => null);
         if (reply && 'ticket' in reply) {
@@ -193,14 +241,26 @@ export async function knock(options: KnockOptions): Promise<Ticket> {
           options.onTicket(reply.ticket);
           return reply.ticket;
         }
-        if (reply) throw new ServiceError('NOT_ALLOWED', reply.refused);
-        options.logger.debug('no ticket from a laptop at the door', { laptop });
+        if (reply && 'refused' in reply) throw new ServiceError('NOT_ALLOWED', reply.refused);
+        if (reply && !waiting) {
+          waiting = true;
+          deadline = Math.max(deadline, startedAt + options.approvalWaitMs);
+          options.onWaiting(reply.waiting);
+        }
+        if (!reply) options.logger.debug('no ticket from a laptop at the door', { laptop });
       }
-      await new Promise((resolve) => setTimeout(resolve, ASK_EVERY_MS));
+      await new Promise((resolve) => setTimeout(resolve, waiting ? ASK_WHILE_WAITING_MS : ASK_EVERY_MS));
     }
   } finally {
     options.keyring.removeClass(tag);
     options.onDoor(null);
+  }
+  if (options.isCancelled()) throw new ServiceError('CANCELLED', 'You stopped asking to join the class.');
+  if (waiting) {
+    throw new ServiceError(
+      'NOT_LET_IN',
+      `Your teacher has not let you in within ${Math.round(options.approvalWaitMs / 60_000)} minutes. Ask your teacher to look at the People page, then try again.`,
+    );
   }
   throw new ServiceError(
     'CLASS_NOT_FOUND',

@@ -11,6 +11,7 @@ import { ClassState, type ClassCommandResult, type ClassStateResult } from './ro
 import { Router, type RequestSender } from './routing/router';
 import { SqliteStorage, type CompactionPolicy } from './storage';
 import type { Logger } from './transport/types';
+import { withTimeout } from './util/with-timeout';
 
 /** Timing of the Raft group; the defaults aim at a failover well under two seconds on a LAN. */
 export interface RaftTiming {
@@ -19,6 +20,8 @@ export interface RaftTiming {
   heartbeatTicks: number;
 }
 
+/** How long the leader waits to have applied all it committed before judging a newcomer. */
+const ADMISSION_READ_MS = 2000;
 /** Results of this laptop's own writes kept for their callers; the oldest go first. */
 const MAX_KEPT_RESULTS = 1024;
 
@@ -149,6 +152,9 @@ export class ClassRuntime {
     if (laptopId !== from) return { kind: 'error', code: 'NOT_ALLOWED', message: 'A laptop may ask to join only for itself.' };
     const { voters, learners } = this.group.status().config;
     if (!voters.includes(laptopId) && !learners.includes(laptopId)) {
+      // The newcomer's door applied the code or the teacher's yes it came in with; this laptop
+      // may not have applied it yet, and must not refuse for want of it.
+      await withTimeout(this.group.readIndex().then((index) => this.group.waitApplied(index)), ADMISSION_READ_MS).catch(() => undefined);
       const refusal = this.options.mayAdmit?.(laptopId, token) ?? null;
       if (refusal !== null) return { kind: 'error', code: 'NOT_ALLOWED', message: refusal };
     }

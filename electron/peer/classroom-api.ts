@@ -9,6 +9,7 @@ import type { ClassroomOverview, CommandOutcome } from '../../shared/api';
 import type { ClassroomCommand, ClassroomResult, FileRef, LogCommand } from '../../shared/classroom/commands';
 import type { Gradebook, SubmissionView } from '../../shared/classroom/views';
 import {
+  approvesJoins,
   assignments,
   BoxOpener,
   currentJoinCode,
@@ -25,6 +26,7 @@ import {
   statement,
   submission,
   type BoxKeyPair,
+  waitingJoinRequests,
   type ItemOpener,
 } from '../classroom';
 import type { SealedAttachment } from '../classroom/sealing/attachments';
@@ -123,14 +125,23 @@ export class ClassroomApi {
     const db = runtime.storage.database;
     const info = statement(db, 'SELECT name, subject FROM class_info WHERE id = 1').get() as ClassInfoRow | undefined;
     const me = currentMember(db, this.userId);
-    const base = { classId: runtime.classId, name: info?.name ?? '', subject: info?.subject ?? '', rejections: rejectionsFor(db, this.userId) };
-    if (!me) return { ...base, joinCode: null, me: { userId: this.userId, displayName: this.displayName, role: null }, members: [], assignments: [] };
+    const base = {
+      classId: runtime.classId,
+      name: info?.name ?? '',
+      subject: info?.subject ?? '',
+      approveJoins: approvesJoins(db),
+      rejections: rejectionsFor(db, this.userId),
+    };
+    if (!me) {
+      return { ...base, joinCode: null, joinRequests: [], me: { userId: this.userId, displayName: this.displayName, role: null }, members: [], assignments: [] };
+    }
     if (me.role === 'teacher' && Date.now() - (this.sharing.get(runtime.classId)?.lastCheck ?? 0) > SHARE_CHECK_MS) {
       void this.shareKeys(runtime).catch(() => undefined);
     }
     return {
       ...base,
       joinCode: me.role === 'teacher' ? shownJoinCode(db) : null,
+      joinRequests: waitingJoinRequests(db, this.userId),
       me: { userId: this.userId, displayName: me.display_name, role: me.role },
       members: members(db, this.userId),
       assignments: assignments(db, this.userId),

@@ -9,8 +9,9 @@ import type { ApiEventName, ApiEvents, ClassStatus, NodeStatus, PeerInfo, ReadRe
 import { version } from '../../package.json';
 import { ClassRegistry, knownGeneration, networkSecrets, newClassSecret, secretBytes, type ClassEntry, type LaterSecret } from './class-registry';
 import { canonicalJoinCode, displayJoinCode, newJoinCode } from '../../shared/join-code';
-import { classSecretGeneration, currentJoinCode, openClassSecrets } from '../classroom';
-import { admissionToken, admissionTokenMatches, doorTagOf, encodeTicketReply, isTicketRequest, JoinDoors, knock, type Ticket } from './class-joining';
+import { classSecretGeneration, currentJoinCode, currentMember, mayComeIn, openClassSecrets } from '../classroom';
+import { admissionToken, admissionTokenMatches, decodeTicketRequest, doorTagOf, encodeTicketReply, JoinDoors, knock, type TicketReply } from './class-joining';
+import { DoorApprovals } from './door-approvals';
 import { ClassRuntime, DEFAULT_TIMING, type RaftTiming } from './class-runtime';
 import type { CompactionPolicy } from './storage';
 import type { AutopilotOptions } from './autopilot';
@@ -65,6 +66,8 @@ const USER_KEY_FILE = 'user-key.pem';
 const JOIN_RETRY_MS = 300;
 /** How long joinClass looks for a laptop of the class before saying it found none. */
 const JOIN_WAIT_MS = 20_000;
+/** How long joinClass waits for a teacher to let this laptop in, once told to wait (LONG_CALLS_MS in electron/ipc/peer-relay.ts allows it). */
+const JOIN_APPROVAL_WAIT_MS = 30 * 60_000;
 /** One readFile answer carries at most this much (base64 makes it a third larger). */
 const MAX_FILE_READ_BYTES = 512 * 1024;
 
@@ -85,6 +88,10 @@ export class ClassroomPeer implements PeerService {
   /** The doors (join codes) of this laptop's classes, and the one it is knocking at, if any. */
   private readonly doors: JoinDoors;
   private knocking: string | null = null;
+  /** Set by cancelJoin: the join under way stops at its next round. */
+  private joinCancelled = false;
+  /** Who may be given the way into a class whose teacher approves each student. */
+  private readonly doorApprovals: DoorApprovals;
   private readonly backups: ClassBackups;
   /** Pulls the files this laptop must keep, in the background. */
   private readonly keeper: FileKeeper;
@@ -150,6 +157,11 @@ export class ClassroomPeer implements PeerService {
       limits: options.fileKeeping ?? {},
     });
     files.pullUnderWay = (sha256) => this.keeper.hurry(sha256);
+    this.doorApprovals = new DoorApprovals({
+      isMember: (runtime) => currentMember(runtime.storage.database, classroom.userId) !== undefined,
+      record: (runtime, laptopId, displayName) => classroom.submit(runtime, { type: 'requestToJoin', laptopId, displayName }, 0),
+      logger: options.logger,
+    });
     this.methods = {
       status: async () => this.status(),
       exportBackup: async (params) => this.backups.exportBackup(params),
@@ -158,6 +170,11 @@ export class ClassroomPeer implements PeerService {
       backupStatus: async ({ classId }) => this.backups.status(classId),
       createClass: async ({ name, subject, displayName }) => this.createClass(name, subject ?? '', displayName),
       joinClass: async ({ joinCode, displayName, waitMs }) => this.joinClass(joinCode, displayName, waitMs),
+      cancelJoin: async () => {
+        const underWay = this.knocking !== null;
+        if (underWay) this.joinCancelled = true;
+        return { cancelled: underWay };
+      },
       write: async ({ classId, command, waitMs }) => this.write(classId, command, waitMs),
       read: async ({ classId, key, linearizable }) => this.read(classId, key, linearizable === true),
       addPeerAddress: async ({ address }) => this.addressBook.add(address),
@@ -201,8 +218,9 @@ export class ClassroomPeer implements PeerService {
       const behindDoor = this.doors.classOf(classTag);
       if (behindDoor !== undefined) {
         // At a door, a laptop that proved the join code may ask for a ticket, and nothing else.
-        if (!isTicketRequest(payload)) throw new Error('only a ticket may be asked for with a join code');
-        return encodeTicketReply(this.ticketFor(behindDoor, from));
+        const asked = decodeTicketRequest(payload);
+        if (!asked) throw new Error('only a ticket may be asked for with a join code');
+        return encodeTicketReply(this.ticketFor(behindDoor, from, asked.displayName));
       }
       const runtime = this.classes.get(classTag);
       if (!runtime) throw new Error('not a member of that class');
@@ -323,8 +341,11 @@ export class ClassroomPeer implements PeerService {
     this.transport.addClass(entry.classId, current, earlier);
   }
 
-  /** What a laptop that proved `classId`'s join code gets: the way in, unless it was removed. */
-  private ticketFor(classId: string, from: string): { ticket: Ticket } | { refused: string } {
+  /**
+   * What a laptop that proved `classId`'s join code, asking as `displayName`, gets: the way in,
+   * unless it was removed, or (when a teacher approves each student) until a teacher let it in.
+   */
+  private ticketFor(classId: string, from: string, displayName: string | null): TicketReply {
     const runtime = this.classes.get(classId);
     const entry = this.registry.get(classId);
     if (!runtime || !entry) return { refused: 'This laptop is not part of that class any more.' };
@@ -333,6 +354,8 @@ export class ClassroomPeer implements PeerService {
     if (removed.includes(this.laptopId)) return { refused: 'The laptop that answered was removed from the class; try again to reach another.' };
     const code = currentJoinCode(runtime.storage.database);
     if (code === null) return { refused: 'Joining this class is turned off. Ask the teacher for a new join code.' };
+    const held = this.doorApprovals.answer(runtime, from, displayName);
+    if (held) return held;
     return {
       ticket: {
         classId,
@@ -371,7 +394,9 @@ export class ClassroomPeer implements PeerService {
       mayAdmit: (laptopId, token) => {
         const code = currentJoinCode(runtime.storage.database);
         if (code === null) return 'Joining this class is turned off. Ask the teacher for a new join code.';
-        return admissionTokenMatches(code, laptopId, token) ? null : 'The join code this laptop used is no longer in use. Ask the teacher for the current one.';
+        if (!admissionTokenMatches(code, laptopId, token)) return 'The join code this laptop used is no longer in use. Ask the teacher for the current one.';
+        // Even a laptop holding the secret and a token from the code in use waits for a teacher's yes.
+        return mayComeIn(runtime.storage.database, laptopId) ? null : 'Your teacher has not let this laptop into the class yet.';
       },
       beforeForwarding: (command, leader) => this.files.beforeDelivery(command, leader, this.requester(entry.classId)),
     });
@@ -439,9 +464,14 @@ export class ClassroomPeer implements PeerService {
     const already = code === null ? undefined : this.doors.classOf(doorTagOf(code));
     if (already !== undefined) return { classId: already };
     if (this.knocking) throw new ServiceError('BUSY', 'This laptop is already looking for a class. Wait until it has found it or given up.');
+    const name = personName(displayName, this.options.displayName);
+    this.joinCancelled = false;
+    this.emit('joining', { state: 'looking', displayName: name, message: null });
     const ticket = await knock({
       joinCode,
+      displayName: name,
       waitMs: Math.min(Math.max(0, Number.isFinite(waitMs) ? waitMs : JOIN_WAIT_MS), 120_000),
+      approvalWaitMs: JOIN_APPROVAL_WAIT_MS,
       keyring: this.transport,
       connectedAt: (tag) => this.transport.connectedPeers(tag),
       request: (to, tag, payload, timeoutMs) => this.transport.request(to, tag, payload, timeoutMs),
@@ -449,9 +479,9 @@ export class ClassroomPeer implements PeerService {
         this.knocking = tag;
         this.advertise();
       },
+      onWaiting: (sentence) => this.emit('joining', { state: 'waiting', displayName: name, message: sentence }),
       onTicket: (found) => {
         const entry = this.registry.add(found.name, found.secret, false, found.later);
-        const name = personName(displayName, this.options.displayName);
         this.registry.setJoining(entry.classId, { token: found.token, displayName: name });
         let runtime = this.classes.get(entry.classId);
         if (!runtime) {
@@ -461,8 +491,9 @@ export class ClassroomPeer implements PeerService {
         void this.askToJoin(runtime, name, found.token);
       },
       isClosing: () => this.closing !== null,
+      isCancelled: () => this.joinCancelled,
       logger: this.options.logger,
-    });
+    }).finally(() => this.emit('joining', { state: 'over', displayName: name, message: null }));
     return { classId: ticket.classId };
   }
 

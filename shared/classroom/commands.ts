@@ -30,6 +30,8 @@ export const LIMITS = {
   secretReaders: 1000,
   /** Content keys one shareKeys command carries for a new teacher. */
   sharedKeys: 500,
+  /** Laptops waiting at once for a teacher to let them in (approve mode). */
+  waitingJoinRequests: 50,
 } as const;
 
 /** Ids chosen by the author's laptop. */
@@ -86,6 +88,15 @@ const sameInBothForms = {
   turnIn: object({ type: literal('turnIn'), assignmentId: idText }),
   unsubmit: object({ type: literal('unsubmit'), assignmentId: idText }),
   excuse: object({ type: literal('excuse'), assignmentId: idText, studentId: boundedText(64), excused: flag }),
+  /** Whether each new laptop needs a teacher's yes before it is given the way into the class. */
+  setJoinApproval: object({ type: literal('setJoinApproval'), approve: flag }),
+  /**
+   * A laptop of the class records that a laptop at its door asks to join, while approval is on:
+   * the laptop id its transport authenticated, and the name the asker gave.
+   */
+  requestToJoin: object({ type: literal('requestToJoin'), laptopId: boundedText(64), displayName: boundedText(LIMITS.name) }),
+  /** A teacher lets a laptop that asked into the class, or not. */
+  answerJoinRequest: object({ type: literal('answerJoinRequest'), laptopId: boundedText(64), approve: flag }),
 };
 
 /** What a person asks for, as the UI sends it: the peer seals the private parts before signing (see logCommand). */

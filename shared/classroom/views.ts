@@ -92,3 +92,15 @@ export interface RejectionView {
   clientAt: number;
   at: number;
 }
+
+/** A laptop asking to join a class whose teacher approves each student: for teachers only. */
+export interface JoinRequestView {
+  /** The laptop, as the class's laptops authenticated it. */
+  laptopId: string;
+  /** The name the person asked as (theirs to choose). */
+  displayName: string;
+  /** When the class recorded the request (the class clock). */
+  askedAt: number;
+  /** Whose laptop was the door it asked at. */
+  recordedByName: string;
+}

@@ -155,7 +155,7 @@ describe('HttpApiClient', () => {
 describe('the derived tables', () => {
   it('name every method and event once', () => {
     expect(new Set(apiMethods).size).toBe(apiMethods.length);
-    expect([...apiEventNames].sort()).toEqual(['applied', 'backupProgress', 'backupStatus', 'outbox', 'status']);
+    expect([...apiEventNames].sort()).toEqual(['applied', 'backupProgress', 'backupStatus', 'joining', 'outbox', 'status']);
   });
 
   it.each(['status', 'write'])('%s is a method', (name) => expect(isApiMethod(name)).toBe(true));

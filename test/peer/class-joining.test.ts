@@ -3,7 +3,18 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { admissionToken, admissionTokenMatches, decodeTicketReply, doorSecretOf, doorTagOf, encodeTicketReply, encodeTicketRequest, isTicketRequest, JoinDoors } from '../../electron/peer/class-joining';
+import {
+  admissionToken,
+  admissionTokenMatches,
+  decodeTicketReply,
+  decodeTicketRequest,
+  doorSecretOf,
+  doorTagOf,
+  encodeTicketReply,
+  encodeTicketRequest,
+  isTicketRequest,
+  JoinDoors,
+} from '../../electron/peer/class-joining';
 import { classTag } from '../../electron/peer/discovery';
 import { canonicalJoinCode, displayJoinCode, newJoinCode } from '../../shared/join-code';
 import { propertySeed } from '../property-seed';
@@ -71,7 +82,20 @@ describe('tickets', () => {
     const reply = decodeTicketReply(encodeTicketReply({ ticket: { classId, name: 'Chemistry', secret, later: [], token: admissionToken(CODE, 'laptop-a') } }));
     expect(reply).toEqual({ ticket: { classId, name: 'Chemistry', secret, later: [], token: admissionToken(CODE, 'laptop-a') } });
     expect(decodeTicketReply(encodeTicketReply({ refused: 'No.' }))).toEqual({ refused: 'No.' });
-    expect(isTicketRequest(encodeTicketRequest())).toBe(true);
+    expect(decodeTicketReply(encodeTicketReply({ waiting: 'Waiting for your teacher to let you in.' }))).toEqual({ waiting: 'Waiting for your teacher to let you in.' });
+  });
+
+  it('are asked for with the name the asker gives, bounded; a bare request (an older laptop) gives none', () => {
+    expect(decodeTicketRequest(encodeTicketRequest('  Ben Okafor '))).toEqual({ displayName: 'Ben Okafor' });
+    expect(decodeTicketRequest(encodeTicketRequest('x'.repeat(500)))).toEqual({ displayName: 'x'.repeat(120) });
+    expect(decodeTicketRequest(Uint8Array.of(9))).toEqual({ displayName: null });
+    // What an older door checks: one byte exactly. It refuses the new frame as not a ticket request.
+    const olderDoorAccepts = (payload: Uint8Array) => payload.byteLength === 1 && payload[0] === 9;
+    expect(olderDoorAccepts(encodeTicketRequest('Ben'))).toBe(false);
+    for (const junk of ['   ', 'null', '[]', '{"displayName":""}', '{"displayName":7}', `{"displayName":"${'y'.repeat(121)}"}`]) {
+      expect(decodeTicketRequest(Buffer.concat([Uint8Array.of(9), Buffer.from(junk)]))).toBeNull();
+    }
+    expect(isTicketRequest(Uint8Array.of(10))).toBe(false);
   });
 
   it('carry the secrets that replaced the first, newest last', () => {
@@ -98,6 +122,31 @@ describe('tickets', () => {
       fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
         const reply = decodeTicketReply(Uint8Array.of(9, ...bytes));
         if (reply && 'ticket' in reply) expect(classTag(reply.ticket.secret)).toBe(reply.ticket.classId);
+        if (reply && 'waiting' in reply) expect(reply.waiting.length).toBeLessThanOrEqual(300);
+      }),
+      { seed, numRuns: 2000 },
+    );
+  });
+
+  it('decode any request bytes, or any JSON after the kind byte, to a bounded name or to null, never throwing', () => {
+    const json = fc.oneof(
+      fc.json(),
+      fc.record({ displayName: fc.oneof(fc.string({ maxLength: 200 }), fc.anything()) }, { requiredKeys: [] }).map((value) => JSON.stringify(value)),
+    );
+    const payloads = fc.oneof(
+      fc.uint8Array({ maxLength: 1100 }),
+      json.map((text) => new Uint8Array(Buffer.concat([Uint8Array.of(9), Buffer.from(text)]))),
+    );
+    fc.assert(
+      fc.property(payloads, (payload) => {
+        const request = decodeTicketRequest(payload);
+        if (request === null) return;
+        expect(payload[0]).toBe(9);
+        if (request.displayName !== null) {
+          expect(request.displayName.length).toBeGreaterThan(0);
+          expect(request.displayName.length).toBeLessThanOrEqual(120);
+          expect(request.displayName).toBe(request.displayName.trim());
+        }
       }),
       { seed, numRuns: 2000 },
     );

@@ -1,6 +1,7 @@
 // Who is in the class: its creation, students joining, teachers added, members removed.
 import type { LogCommand } from '../../../shared/classroom/commands';
 import { memberOf, requireTeacher, type Handler } from '../context';
+import { mayComeIn } from '../join-requests';
 import { refuse } from '../rejection';
 import { statement } from '../statements';
 import { currentJoinCode } from '../queries';
@@ -26,6 +27,7 @@ export const joinClass: Handler<Command<'joinClass'>> = ({ db, signed, authorId,
   if (!statement(db, 'SELECT 1 FROM class_info').get()) refuse('NOT_FOUND', 'This class has not been created yet.');
   const existing = author ?? memberOf(db, authorId);
   if (existing?.removed_at != null) refuse('NOT_ALLOWED', 'You were removed from this class; ask the teacher to add you again.');
+  if (!mayComeIn(db, command.laptopId)) refuse('NOT_ALLOWED', 'Your teacher has not let this laptop into the class yet.');
   // Joining again from another laptop (or after a lost answer) only adds the laptop.
   if (!existing) addMember(db, authorId, signed.publicKey, command.boxKey ?? null, command.displayName, 'student', now);
   // A member from before items were sealed gives their box key once; it is never replaced, so

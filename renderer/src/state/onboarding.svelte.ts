@@ -13,6 +13,9 @@ export class OnboardingManager {
   addingClass = $state(false);
   busy = $state(false);
   problem = $state<string | null>(null);
+  /** While the class's teacher approves each student: the name this laptop asked as, until let in (or not). */
+  waitingAs = $state<string | null>(null);
+  private followingJoins = false;
 
   choose(mode: 'choose' | 'teach' | 'join'): void {
     this.mode = mode;
@@ -29,12 +32,31 @@ export class OnboardingManager {
   }
 
   async joinClass(fields: { joinCode: string; displayName: string }): Promise<void> {
+    this.followJoins();
     await this.run(async () => {
       const { classId } = await session.client.methods.joinClass(fields);
       await session.refreshStatus();
       session.selectClass(classId);
       this.addingClass = false;
       this.mode = 'choose';
+    });
+  }
+
+  /** Stop asking to join (while waiting for the teacher): the join ends with a sentence saying so. */
+  async cancelJoin(): Promise<void> {
+    try {
+      await session.client.methods.cancelJoin({});
+    } catch (error) {
+      this.problem = explainError(error);
+    }
+  }
+
+  /** Follow the peer's word on a join under way: told to wait for the teacher, or over. Idempotent. */
+  private followJoins(): void {
+    if (this.followingJoins || !session.ready) return;
+    this.followingJoins = true;
+    session.client.on('joining', (progress) => {
+      this.waitingAs = progress.state === 'waiting' ? progress.displayName : null;
     });
   }
 
