@@ -4,18 +4,25 @@ export { applyClassroomCommand } from './apply';
 import { migrate001Classroom } from './migrations/001-classroom';
 import { migrate002JoinCode } from './migrations/002-join-code';
 import { migrate003SealedItems } from './migrations/003-sealed-items';
+import { migrate006Readmissions } from './migrations/006-readmissions';
 export { signCommand, verifyCommand, userIdOf } from './signing';
 export { assignments, currentJoinCode, gradebook, members, rejectionsFor, submission } from './queries';
 export { gradebookCsv } from './gradebook-csv';
 export { Rejection } from './rejection';
 export { currentMember } from './context';
+export { signerOf, type Signer } from './signers';
 export { statement } from './statements';
 export { boxKeyPairFromPkcs8, boxKeyPkcs8, generateBoxKeyPair, type BoxKeyPair } from './sealing/box';
 export { BoxOpener, NO_KEYS, type ItemOpener } from './sealing/opener';
 export { sealCommand, SealingError, itemsToShare, shareKeysBatches } from './sealing/seal-command';
 
 /** The classroom's schema migrations, in order (each its own file, with its test). */
-export const CLASSROOM_MIGRATIONS = [migrate001Classroom, migrate002JoinCode, migrate003SealedItems] as const;
+export const CLASSROOM_MIGRATIONS = [
+  migrate001Classroom,
+  migrate002JoinCode,
+  migrate003SealedItems,
+  migrate006Readmissions,
+] as const;
 
 /** The tables holding the classroom's state: snapshotted, digested, replicated. */
 export const CLASSROOM_TABLES = [
@@ -30,6 +37,8 @@ export const CLASSROOM_TABLES = [
   'comments',
   'sealed_items',
   'item_keys',
+  'readmissions',
+  'lost_laptops',
   'seen_commands',
   'rejections',
 ] as const;

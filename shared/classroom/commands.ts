@@ -26,7 +26,7 @@ export const LIMITS = {
   points: 100_000,
   /** Everyone an item is sealed for: its student and the class's teachers. */
   recipients: 64,
-  /** Content keys one shareKeys command carries for a new teacher. */
+  /** Content keys one shareKeys command carries for a new teacher, or a re-admitted student. */
   sharedKeys: 500,
 } as const;
 
@@ -78,6 +78,11 @@ const sameInBothForms = {
   setJoinCode: object({ type: literal('setJoinCode'), joinCode: nullable(joinCode) }),
   addTeacher: object({ type: literal('addTeacher'), userId: boundedText(64) }),
   removeMember: object({ type: literal('removeMember'), userId: boundedText(64) }),
+  /**
+   * A student who lost their laptop joined again from a new one as `newMemberId`: from now on
+   * that member's key acts as `studentId` (their name, work and grades) and the lost key as nobody.
+   */
+  readmitStudent: object({ type: literal('readmitStudent'), studentId: boundedText(64), newMemberId: boundedText(64) }),
   createAssignment: object({ type: literal('createAssignment'), assignmentId: idText, ...assignmentFields }),
   editAssignment: object({ type: literal('editAssignment'), assignmentId: idText, baseVersion: wholeNumber(1, 2 ** 31), ...assignmentFields }),
   grantExtension: object({ type: literal('grantExtension'), assignmentId: idText, studentId: boundedText(64), dueAt: nullable(time) }),
@@ -158,7 +163,8 @@ export type SealedItem = Infer<ReturnType<typeof sealedItem>>;
  * A command as it is signed and carried in the replicated log. The same as what the UI sends,
  * except: createClass and joinClass carry the author's box key; a draft, a grade and a comment
  * carry their private parts sealed; returnGrade carries the draft's content key wrapped for the
- * student; and shareKeys gives a new teacher the keys of items made before they joined.
+ * student; and shareKeys gives a new teacher (or a re-admitted student) the keys of items made
+ * before they could read them.
  * What the rules must see (who, which assignment, versions, whether a grade has a score, files)
  * stays in the clear and signed.
  */
@@ -203,7 +209,10 @@ export const logCommand = tagged('type', {
     /** {text}, for the student and the teachers. */
     sealed: sealedItem(sealedBytes(LIMITS.comment)),
   }),
-  /** A teacher gives another current teacher the content keys of items sealed before they could read them. */
+  /**
+   * A teacher gives another current teacher the content keys of items sealed before they could
+   * read them, or a current student those of their own items (after a re-admission, for their new box key).
+   */
   shareKeys: object({
     type: literal('shareKeys'),
     userId: boundedText(64),
