@@ -81,9 +81,20 @@ export class ClassroomApi {
     return signerOf(runtime.storage.database, this.userId, this.publicKey).userId;
   }
 
-  /** Opens the items sealed for this user as they are known in the class. */
+  /**
+   * Opens the items sealed for this user as they are known in the class. Throws on a laptop whose
+   * key was replaced (lost, then its owner re-admitted on another): it is no one in the class.
+   */
   openerIn(runtime: ClassRuntime): BoxOpener {
-    const userId = this.userIdIn(runtime);
+    const { userId, replaced } = signerOf(runtime.storage.database, this.userId, this.publicKey);
+    if (replaced) {
+      throw new ServiceError('NOT_A_MEMBER', 'This laptop’s key was replaced when a teacher re-admitted its owner on another laptop, so it no longer opens this class.');
+    }
+    return this.openerAs(userId);
+  }
+
+  /** Opens the items sealed for this user's box key under `userId`. */
+  private openerAs(userId: string): BoxOpener {
     if (userId === this.userId) return this.opener;
     let opener = this.openers.get(userId);
     if (!opener) this.openers.set(userId, (opener = new BoxOpener(userId, this.box)));
@@ -99,7 +110,8 @@ export class ClassroomApi {
     const commandId = randomBytes(12).toString('base64url');
     let sealed: LogCommand;
     try {
-      const opener = this.openerIn(runtime);
+      // Sent even from a laptop whose key was replaced: the class refuses it, and says why.
+      const opener = this.openerAs(this.userIdIn(runtime));
       const attachments = command.type === 'saveDraft' ? await this.attachments.sealAttachments(runtime, opener, command.assignmentId, command.files) : undefined;
       const author = { userId: opener.userId, boxKey: this.box.publicKey, opener };
       sealed = sealCommand(runtime.storage.database, runtime.classId, commandId, author, command, attachments);
