@@ -154,6 +154,15 @@ describe('a student who lost their laptop, re-admitted by the teacher', () => {
     expect((await finder.api.methods.classroom({ classId })).me.role).toBeNull();
     await expect(finder.api.methods.submission({ classId, assignmentId: 'lab-pendulum', studentId: anaId })).rejects.toThrow(/key was replaced/);
 
+    // The teacher's log says who did what: the new laptop's comment is Ana's, the finder's tries refused.
+    const log = await teacher.api.methods.activity({ classId });
+    expect(log).toContainEqual(expect.objectContaining({ type: 'readmitStudent', summary: 'Ms Rivera re-admitted Ana on a new laptop', outcome: 'applied' }));
+    expect(log).toContainEqual(expect.objectContaining({ type: 'comment', authorId: anaId, authorName: 'Ana', outcome: 'applied' }));
+    expect(log.filter((entry) => entry.outcome === 'rejected' && /key of a laptop its owner lost/.test(entry.reason ?? '')).map((entry) => entry.type).sort()).toEqual([
+      'joinClass',
+      'unsubmit',
+    ]);
+
     // Every replica applied the same log to the same state; Ana's work stands as it was.
     const end = (await teacher.api.methods.status({})).classes[0]!.applied;
     const digests = await Promise.all(
