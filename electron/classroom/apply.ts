@@ -11,7 +11,9 @@ import { saveDraft, turnIn, unsubmit } from './handlers/submissions';
 import { comment, excuse, grade, returnGrade } from './handlers/grading';
 import { shareKeys } from './handlers/keys';
 import { answerJoinRequest, requestToJoin, setJoinApproval } from './handlers/join-approval';
+import { readmitStudent } from './handlers/readmission';
 import { Rejection } from './rejection';
+import { signerOf } from './signers';
 import { verifyCommand } from './signing';
 import { statement } from './statements';
 
@@ -21,6 +23,7 @@ const handlers: { [T in LogCommand['type']]: Handler<Extract<LogCommand, { type:
   joinClass,
   addTeacher,
   removeMember,
+  readmitStudent,
   createAssignment,
   editAssignment,
   grantExtension,
@@ -49,19 +52,25 @@ export function applyClassroomCommand(db: Database.Database, classId: string, in
   const shape = signedCommand.check(input, 'command');
   if (shape) return rejected('MALFORMED', `The command could not be read: ${shape}.`, null, null);
   const signed = input as SignedCommand;
-  const authorId = verifyCommand(signed);
-  if (!authorId) return rejected('BAD_SIGNATURE', 'The command’s signature does not match its author.', signed.commandId, null);
-  if (signed.classId !== classId) return rejected('WRONG_CLASS', 'The command was signed for another class.', signed.commandId, authorId);
+  const keyUserId = verifyCommand(signed);
+  if (!keyUserId) return rejected('BAD_SIGNATURE', 'The command’s signature does not match its author.', signed.commandId, null);
+  if (signed.classId !== classId) return rejected('WRONG_CLASS', 'The command was signed for another class.', signed.commandId, keyUserId);
 
-  const seen = statement(db, 'INSERT OR IGNORE INTO seen_commands (author_id, command_id) VALUES (?, ?)').run(authorId, signed.commandId);
-  if (seen.changes === 0) return rejected('REPLAYED', 'This command was already received once.', signed.commandId, authorId);
+  // Seen by the key that signed it: a re-admitted student's commands from before and after keep apart.
+  const seen = statement(db, 'INSERT OR IGNORE INTO seen_commands (author_id, command_id) VALUES (?, ?)').run(keyUserId, signed.commandId);
+  if (seen.changes === 0) return rejected('REPLAYED', 'This command was already received once.', signed.commandId, keyUserId);
 
   const now = advanceClock(db, committedAt);
-  const member = memberOf(db, authorId);
+  const signer = signerOf(db, keyUserId, signed.publicKey);
+  const authorId = signer.userId;
+  const member = signer.replaced ? undefined : memberOf(db, authorId);
   const author = member && member.removed_at === null ? member : null;
   const { command } = signed;
   const context: CommandContext = { db, signed, authorId, author, now };
   try {
+    if (signer.replaced) {
+      throw new Rejection('NOT_A_MEMBER', 'This was signed with the key of a laptop its owner lost: a teacher re-admitted them on a new laptop, so this key no longer acts in the class.');
+    }
     if (!author && !OPEN_TO_NON_MEMBERS.has(command.type)) {
       throw new Rejection('NOT_A_MEMBER', member ? 'You are no longer a member of this class.' : 'Only members of the class can do this.');
     }
@@ -70,9 +79,10 @@ export function applyClassroomCommand(db: Database.Database, classId: string, in
   } catch (error) {
     if (!(error instanceof Rejection)) throw error;
     const assignmentId = 'assignmentId' in command ? command.assignmentId : null;
+    // OR IGNORE: a re-admitted student's two keys could, at worst, have used the same command id.
     statement(
       db,
-      'INSERT INTO rejections (author_id, command_id, type, assignment_id, code, reason, client_at, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO rejections (author_id, command_id, type, assignment_id, code, reason, client_at, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ).run(authorId, signed.commandId, command.type, assignmentId, error.code, error.reason, signed.clientTime, now);
     return rejected(error.code, error.reason, signed.commandId, authorId, error.currentVersion);
   }

@@ -6,12 +6,14 @@ import { migrate002JoinCode } from './migrations/002-join-code';
 import { migrate003SealedItems } from './migrations/003-sealed-items';
 import { migrate004ClassSecrets } from './migrations/004-class-secrets';
 import { migrate005JoinApproval } from './migrations/005-join-approval';
+import { migrate006Readmissions } from './migrations/006-readmissions';
 export { signCommand, verifyCommand, userIdOf } from './signing';
 export { assignments, currentJoinCode, gradebook, members, rejectionsFor, submission } from './queries';
 export { gradebookCsv } from './gradebook-csv';
 export { approvesJoins, joinStanding, mayComeIn, waitingCount, waitingJoinRequests, type JoinStanding } from './join-requests';
 export { Rejection } from './rejection';
 export { currentMember } from './context';
+export { signerOf, type Signer } from './signers';
 export { statement } from './statements';
 export { boxKeyPairFromPkcs8, boxKeyPkcs8, generateBoxKeyPair, type BoxKeyPair } from './sealing/box';
 export { BoxOpener, NO_KEYS, type ItemOpener } from './sealing/opener';
@@ -19,7 +21,14 @@ export { sealCommand, SealingError, itemsToShare, shareKeysBatches } from './sea
 export { CLASS_SECRET_BYTES, classSecretGeneration, openClassSecrets, type ClassSecret } from './sealing/class-secrets';
 
 /** The classroom's schema migrations, in order (each its own file, with its test); a migration's version is its place here. */
-export const CLASSROOM_MIGRATIONS = [migrate001Classroom, migrate002JoinCode, migrate003SealedItems, migrate004ClassSecrets, migrate005JoinApproval] as const;
+export const CLASSROOM_MIGRATIONS = [
+  migrate001Classroom,
+  migrate002JoinCode,
+  migrate003SealedItems,
+  migrate004ClassSecrets,
+  migrate005JoinApproval,
+  migrate006Readmissions,
+] as const;
 
 /** The tables holding the classroom's state: snapshotted, digested, replicated. */
 export const CLASSROOM_TABLES = [
@@ -37,6 +46,8 @@ export const CLASSROOM_TABLES = [
   'class_secrets',
   'class_secret_keys',
   'join_requests',
+  'readmissions',
+  'lost_laptops',
   'seen_commands',
   'rejections',
 ] as const;

@@ -4,7 +4,7 @@
 import type { ActivityEntry } from '../../shared/api';
 import type { LogCommand } from '../../shared/classroom/commands';
 import type { Entry } from '../raft';
-import { currentMember, userIdOf } from '../classroom';
+import { currentMember, signerOf, userIdOf } from '../classroom';
 import type { ClassRuntime } from './class-runtime';
 import { decodeEnvelope } from './routing/envelope';
 import { unstampWrite } from './routing/leader-stamp';
@@ -27,7 +27,7 @@ export function recentActivity(runtime: ClassRuntime, viewerId: string, limit = 
   const entries: Entry[] = last >= first ? runtime.storage.entries(first, last + 1) : [];
   const out: ActivityEntry[] = [];
   for (const entry of entries.reverse()) {
-    const item = describe(entry, (id) => names.get(id) ?? null, (id) => titles.get(id) ?? 'an assignment');
+    const item = describe(entry, (keyUserId, publicKey) => signerOf(db, keyUserId, publicKey).userId, (id) => names.get(id) ?? null, (id) => titles.get(id) ?? 'an assignment');
     if (!item) continue;
     if (role !== 'teacher' && item.authorId !== viewerId) continue;
     const reason = item.authorId && item.commandId ? (refused.get(item.authorId, item.commandId) as string | undefined) : undefined;
@@ -54,7 +54,12 @@ interface Described {
   summary: string;
 }
 
-function describe(entry: Entry, nameOf: (userId: string) => string | null, titleOf: (assignmentId: string) => string): Described | null {
+function describe(
+  entry: Entry,
+  actingAs: (keyUserId: string, publicKey: string) => string,
+  nameOf: (userId: string) => string | null,
+  titleOf: (assignmentId: string) => string,
+): Described | null {
   if (entry.type === 'confChange') {
     const changes = entry.change.changes.map((c) => `${c.nodeId.slice(0, 8)} ${c.type === 'addVoter' ? 'votes' : c.type === 'addLearner' ? 'listens' : 'leaves'}`);
     return { at: null, authorId: null, commandId: null, type: 'membership', summary: changes.length > 0 ? `Laptops: ${changes.join(', ')}` : 'Laptops: membership change finished' };
@@ -70,7 +75,9 @@ function describe(entry: Entry, nameOf: (userId: string) => string | null, title
     return null;
   }
   if (!signed.command || typeof signed.publicKey !== 'string') return null;
-  const authorId = userIdOf(signed.publicKey);
+  const keyUserId = userIdOf(signed.publicKey);
+  // A re-admitted student's commands from their new laptop are theirs.
+  const authorId = keyUserId && actingAs(keyUserId, signed.publicKey);
   const who = (authorId && nameOf(authorId)) ?? 'Someone';
   return { at: proposedAt, authorId, commandId: signed.commandId ?? null, type: signed.command.type, summary: summarize(who, signed.command, nameOf, titleOf) };
 }
@@ -115,6 +122,8 @@ function summarize(who: string, command: LogCommand, nameOf: (userId: string) =>
       return `${command.displayName} asked to join from laptop ${command.laptopId.slice(0, 8)}`;
     case 'answerJoinRequest':
       return `${who} ${command.approve ? 'let' : 'did not let'} laptop ${command.laptopId.slice(0, 8)} in`;
+    case 'readmitStudent':
+      return `${who} re-admitted ${student(command.studentId)} on a new laptop`;
     case 'shareKeys':
       return `${who} let ${nameOf(command.userId) ?? 'a teacher'} read ${command.keys.length === 1 ? 'one earlier item' : `${command.keys.length} earlier items`}`;
   }

@@ -23,6 +23,7 @@ import {
   SealingError,
   shareKeysBatches,
   signCommand,
+  signerOf,
   statement,
   submission,
   type BoxKeyPair,
@@ -50,8 +51,10 @@ export interface AttachmentSealer {
 const SHARE_CHECK_MS = 10_000;
 
 export class ClassroomApi {
-  /** Opens the items sealed for this user. */
+  /** Opens the items sealed for this user under their own user id. */
   readonly opener: BoxOpener;
+  /** Openers for the ids this user acts as in some class (re-admitted there as a student they were before). */
+  private readonly openers = new Map<string, BoxOpener>();
   /** Classes whose keys this laptop is passing on now, and when it last looked. */
   private readonly sharing = new Map<string, { running: boolean; lastCheck: number }>();
 
@@ -67,8 +70,41 @@ export class ClassroomApi {
     this.opener = new BoxOpener(user.laptopId, box);
   }
 
+  /** The id this user's key gives; in a class that re-admitted them, they act as another (userIdIn). */
   get userId(): string {
     return this.user.laptopId;
+  }
+
+  /**
+   * Who this user is in the class: their own id, or the student a teacher re-admitted them as
+   * (read each time, so the UI follows a re-admission without a restart).
+   */
+  userIdIn(runtime: ClassRuntime): string {
+    return signerOf(runtime.storage.database, this.userId, this.publicKey).userId;
+  }
+
+  /**
+   * Opens the items sealed for this user as they are known in the class. Throws on a laptop whose
+   * key was replaced (lost, then its owner re-admitted on another): it is no one in the class.
+   */
+  openerIn(runtime: ClassRuntime): BoxOpener {
+    const { userId, replaced } = signerOf(runtime.storage.database, this.userId, this.publicKey);
+    if (replaced) {
+      throw new ServiceError('NOT_A_MEMBER', 'This laptop’s key was replaced when a teacher re-admitted its owner on another laptop, so it no longer opens this class.');
+    }
+    return this.openerAs(userId);
+  }
+
+  /** Opens the items sealed for this user's box key under `userId`. */
+  private openerAs(userId: string): BoxOpener {
+    if (userId === this.userId) return this.opener;
+    let opener = this.openers.get(userId);
+    if (!opener) this.openers.set(userId, (opener = new BoxOpener(userId, this.box)));
+    return opener;
+  }
+
+  private get publicKey(): string {
+    return Buffer.from(this.user.publicKey).toString('base64url');
   }
 
   /** Seal `command` where it has private parts, sign it and send it; resolves once applied here, or `pending` after `waitMs`. */
@@ -76,23 +112,28 @@ export class ClassroomApi {
     const commandId = randomBytes(12).toString('base64url');
     let sealed: LogCommand;
     try {
-      const attachments = command.type === 'saveDraft' ? await this.attachments.sealAttachments(runtime, this.opener, command.assignmentId, command.files) : undefined;
-      const author = { userId: this.userId, boxKey: this.box.publicKey, opener: this.opener };
+      // Sent even from a laptop whose key was replaced: the class refuses it, and says why.
+      const opener = this.openerAs(this.userIdIn(runtime));
+      const attachments = command.type === 'saveDraft' ? await this.attachments.sealAttachments(runtime, opener, command.assignmentId, command.files) : undefined;
+      const author = { userId: opener.userId, boxKey: this.box.publicKey, opener };
       sealed = sealCommand(runtime.storage.database, runtime.classId, commandId, author, command, attachments);
     } catch (error) {
       // Refused here, before anything was sent: the author reads why, as from the class.
       if (!(error instanceof SealingError)) throw error;
-      return { status: 'applied', result: { status: 'rejected', code: error.code, reason: error.reason, commandId, authorId: this.userId } };
+      return { status: 'applied', result: { status: 'rejected', code: error.code, reason: error.reason, commandId, authorId: this.userIdIn(runtime) } };
     }
     const outcome = await this.send(runtime, sealed, commandId, waitMs);
-    if (outcome.status === 'applied' && command.type === 'addTeacher' && outcome.result.status === 'applied') void this.shareKeys(runtime).catch(() => undefined);
+    // A new teacher, or a re-admitted student's new box key, waits for the keys this laptop holds.
+    const waitsForKeys = command.type === 'addTeacher' || command.type === 'readmitStudent';
+    if (outcome.status === 'applied' && waitsForKeys && outcome.result.status === 'applied') void this.shareKeys(runtime).catch(() => undefined);
     return outcome;
   }
 
   /**
-   * Give every current teacher the keys of the items this user can open and they cannot (a
-   * teacher added since). Runs on a teacher's laptop after adding a teacher and when the class is
-   * opened; one run per class at a time.
+   * Give every current member the keys they are waiting for that this user can open (a teacher
+   * added since, a student re-admitted with a new box key). Runs on a teacher's laptop after
+   * adding a teacher or re-admitting a student, and when the class is opened; one run per class
+   * at a time.
    */
   async shareKeys(runtime: ClassRuntime): Promise<number> {
     const state = this.sharing.get(runtime.classId) ?? { running: false, lastCheck: 0 };
@@ -103,8 +144,9 @@ export class ClassroomApi {
     let shared = 0;
     try {
       const db = runtime.storage.database;
-      if (currentMember(db, this.userId)?.role !== 'teacher') return 0;
-      for (const batch of shareKeysBatches(db, runtime.classId, this.opener)) {
+      const opener = this.openerIn(runtime);
+      if (currentMember(db, opener.userId)?.role !== 'teacher') return 0;
+      for (const batch of shareKeysBatches(db, runtime.classId, opener)) {
         const outcome = await this.send(runtime, batch, randomBytes(12).toString('base64url'), 10_000);
         if (outcome.status === 'applied' && outcome.result.status === 'applied') shared += batch.keys.length;
       }
@@ -124,16 +166,19 @@ export class ClassroomApi {
   overview(runtime: ClassRuntime): ClassroomOverview {
     const db = runtime.storage.database;
     const info = statement(db, 'SELECT name, subject FROM class_info WHERE id = 1').get() as ClassInfoRow | undefined;
-    const me = currentMember(db, this.userId);
+    const signer = signerOf(db, this.userId, this.publicKey);
+    const userId = signer.userId;
+    // A laptop whose key was replaced (lost, then re-admitted elsewhere) is no one in the class.
+    const me = signer.replaced ? undefined : currentMember(db, userId);
     const base = {
       classId: runtime.classId,
       name: info?.name ?? '',
       subject: info?.subject ?? '',
       approveJoins: approvesJoins(db),
-      rejections: rejectionsFor(db, this.userId),
+      rejections: rejectionsFor(db, userId),
     };
     if (!me) {
-      return { ...base, joinCode: null, joinRequests: [], me: { userId: this.userId, displayName: this.displayName, role: null }, members: [], assignments: [] };
+      return { ...base, joinCode: null, joinRequests: [], me: { userId, displayName: this.displayName, role: null }, members: [], assignments: [] };
     }
     if (me.role === 'teacher' && Date.now() - (this.sharing.get(runtime.classId)?.lastCheck ?? 0) > SHARE_CHECK_MS) {
       void this.shareKeys(runtime).catch(() => undefined);
@@ -141,23 +186,23 @@ export class ClassroomApi {
     return {
       ...base,
       joinCode: me.role === 'teacher' ? shownJoinCode(db) : null,
-      joinRequests: waitingJoinRequests(db, this.userId),
-      me: { userId: this.userId, displayName: me.display_name, role: me.role },
-      members: members(db, this.userId),
-      assignments: assignments(db, this.userId),
+      joinRequests: waitingJoinRequests(db, userId),
+      me: { userId, displayName: me.display_name, role: me.role },
+      members: members(db, userId),
+      assignments: assignments(db, userId),
     };
   }
 
   submission(runtime: ClassRuntime, assignmentId: string, studentId: string): SubmissionView {
-    return asServiceError(() => submission(runtime.storage.database, this.opener, assignmentId, studentId, Date.now()));
+    return asServiceError(() => submission(runtime.storage.database, this.openerIn(runtime), assignmentId, studentId, Date.now()));
   }
 
   gradebook(runtime: ClassRuntime): Gradebook {
-    return asServiceError(() => gradebook(runtime.storage.database, this.opener, Date.now()));
+    return asServiceError(() => gradebook(runtime.storage.database, this.openerIn(runtime), Date.now()));
   }
 
   exportGradebook(runtime: ClassRuntime): { csv: string } {
-    return asServiceError(() => ({ csv: gradebookCsv(runtime.storage.database, this.opener, Date.now()) }));
+    return asServiceError(() => ({ csv: gradebookCsv(runtime.storage.database, this.openerIn(runtime), Date.now()) }));
   }
 
   /** The laptops of the class's current teachers, from its replicated state. */
@@ -171,13 +216,14 @@ export class ClassroomApi {
       .all() as string[];
   }
 
-  /** Laptops of removed members that no current member uses: they leave the Raft group. */
+  /** Laptops of removed members, and laptops re-admitted students lost, that no current member uses: they leave the Raft group. */
   static removedLaptops(runtime: ClassRuntime): string[] {
     return statement(
       runtime.storage.database,
-      `SELECT DISTINCT l.laptop_id FROM member_laptops l JOIN members m ON m.user_id = l.user_id WHERE m.removed_at IS NOT NULL
-       AND l.laptop_id NOT IN (SELECT l2.laptop_id FROM member_laptops l2 JOIN members m2 ON m2.user_id = l2.user_id WHERE m2.removed_at IS NULL)
-       ORDER BY l.laptop_id`,
+      `SELECT laptop_id FROM (SELECT l.laptop_id FROM member_laptops l JOIN members m ON m.user_id = l.user_id WHERE m.removed_at IS NOT NULL
+         UNION SELECT laptop_id FROM lost_laptops)
+       WHERE laptop_id NOT IN (SELECT l2.laptop_id FROM member_laptops l2 JOIN members m2 ON m2.user_id = l2.user_id WHERE m2.removed_at IS NULL)
+       ORDER BY laptop_id`,
     )
       .pluck()
       .all() as string[];
@@ -194,9 +240,10 @@ export class ClassroomApi {
       const { kind: _kind, ...classroom } = result;
       return classroom;
     }
-    const refused = rejectionsFor(runtime.storage.database, this.userId).find((r) => r.commandId === commandId);
-    if (refused) return { status: 'rejected', code: refused.code, reason: refused.reason, commandId, authorId: this.userId };
-    return { status: 'applied', type: command.type, commandId, authorId: this.userId, at: Date.now() };
+    const userId = this.userIdIn(runtime);
+    const refused = rejectionsFor(runtime.storage.database, userId).find((r) => r.commandId === commandId);
+    if (refused) return { status: 'rejected', code: refused.code, reason: refused.reason, commandId, authorId: userId };
+    return { status: 'applied', type: command.type, commandId, authorId: userId, at: Date.now() };
   }
 }
 

@@ -183,12 +183,12 @@ export class ClassroomPeer implements PeerService {
       submission: async ({ classId, assignmentId, studentId }) => this.classroom.submission(this.runtime(classId), assignmentId, studentId),
       gradebook: async ({ classId }) => this.classroom.gradebook(this.runtime(classId)),
       exportGradebook: async ({ classId }) => this.classroom.exportGradebook(this.runtime(classId)),
-      activity: async ({ classId, limit }) => recentActivity(this.runtime(classId), this.classroom.userId, limit ?? 100),
+      activity: async ({ classId, limit }) => recentActivity(this.runtime(classId), this.classroom.userIdIn(this.runtime(classId)), limit ?? 100),
       startUpload: async ({ name, type, size }) => this.files.startUpload(name, type, size),
       uploadChunk: async ({ uploadId, offset, data }) => this.files.uploadChunk(uploadId, offset, data),
       finishUpload: async ({ uploadId }) => this.files.finishUpload(uploadId),
       readFile: async ({ classId, sha256, offset, length }) =>
-        this.files.read(this.runtime(classId), this.classroom.opener, sha256, offset, Math.min(length, MAX_FILE_READ_BYTES), this.requester(classId)),
+        this.files.read(this.runtime(classId), this.classroom.openerIn(this.runtime(classId)), sha256, offset, Math.min(length, MAX_FILE_READ_BYTES), this.requester(classId)),
       recoveryPlan: async ({ classId }) => (await gatherPlan(this.recoveryContext(classId))).plan,
       recoverClass: async ({ classId, confirm }) => {
         if (confirm !== true) {
@@ -658,7 +658,7 @@ export class ClassroomPeer implements PeerService {
         return entry ? { secret: secretBytes(entry), later: entry.later ?? [] } : undefined;
       },
       fetchBlob: async (runtime, sha256) => {
-        await this.files.fetch(runtime, this.classroom.userId, sha256, this.requester(runtime.classId));
+        await this.files.fetch(runtime, this.classroom.userIdIn(runtime), sha256, this.requester(runtime.classId));
       },
       adoptClass: (name, secret, later) => {
         const entry = this.registry.add(name, secret, true, later);

@@ -28,7 +28,7 @@ export const LIMITS = {
   recipients: 64,
   /** Members a class's new secret is sealed for, everyone who stays: about 220 KB of wrapped keys at most. */
   secretReaders: 1000,
-  /** Content keys one shareKeys command carries for a new teacher. */
+  /** Content keys one shareKeys command carries for a new teacher, or a re-admitted student. */
   sharedKeys: 500,
   /** Laptops waiting at once for a teacher to let them in (approve mode). */
   waitingJoinRequests: 50,
@@ -82,6 +82,11 @@ const sameInBothForms = {
   /** A new join code, or none: nobody new can join until a teacher makes one. */
   setJoinCode: object({ type: literal('setJoinCode'), joinCode: nullable(joinCode) }),
   addTeacher: object({ type: literal('addTeacher'), userId: boundedText(64) }),
+  /**
+   * A student who lost their laptop joined again from a new one as `newMemberId`: from now on
+   * that member's key acts as `studentId` (their name, work and grades) and the lost key as nobody.
+   */
+  readmitStudent: object({ type: literal('readmitStudent'), studentId: boundedText(64), newMemberId: boundedText(64) }),
   createAssignment: object({ type: literal('createAssignment'), assignmentId: idText, ...assignmentFields }),
   editAssignment: object({ type: literal('editAssignment'), assignmentId: idText, baseVersion: wholeNumber(1, 2 ** 31), ...assignmentFields }),
   grantExtension: object({ type: literal('grantExtension'), assignmentId: idText, studentId: boundedText(64), dueAt: nullable(time) }),
@@ -172,7 +177,8 @@ export type SealedItem = Infer<ReturnType<typeof sealedItem>>;
  * A command as it is signed and carried in the replicated log. The same as what the UI sends,
  * except: createClass and joinClass carry the author's box key; a draft, a grade and a comment
  * carry their private parts sealed; returnGrade carries the draft's content key wrapped for the
- * student; and shareKeys gives a new teacher the keys of items made before they joined.
+ * student; and shareKeys gives a new teacher (or a re-admitted student) the keys of items made
+ * before they could read them.
  * What the rules must see (who, which assignment, versions, whether a grade has a score, files)
  * stays in the clear and signed.
  */
@@ -223,7 +229,10 @@ export const logCommand = tagged('type', {
     /** {text}, for the student and the teachers. */
     sealed: sealedItem(sealedBytes(LIMITS.comment)),
   }),
-  /** A teacher gives another current teacher the content keys of items sealed before they could read them. */
+  /**
+   * A teacher gives another current teacher the content keys of items sealed before they could
+   * read them, or a current student those of their own items (after a re-admission, for their new box key).
+   */
   shareKeys: object({
     type: literal('shareKeys'),
     userId: boundedText(64),

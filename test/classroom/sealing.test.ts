@@ -235,7 +235,7 @@ describe('a teacher added to a class with work in it', () => {
     const before = submission(replica.db, coTeacher.opener, 'lab-0001', ana.id, replica.now);
     expect(before).toMatchObject({ text: UNREADABLE_TEXT, grade: { score: null, feedback: UNREADABLE_GRADE }, comments: [{ text: UNREADABLE_TEXT }] });
 
-    // Only a teacher may pass keys on, and only to a teacher.
+    // Only a teacher may pass keys on, and never a draft grade to its student.
     const batches = shareKeysBatches(replica.db, CLASS_ID, teacher.opener);
     expect(batches).toEqual([expect.objectContaining({ type: 'shareKeys', userId: coTeacher.id, keys: expect.any(Array) })]);
     expect(batches[0]!.keys).toHaveLength(3);

@@ -158,13 +158,18 @@ function itemRow(db: Database.Database, itemId: string, userId: string): ItemRow
 }
 
 /**
- * Box keys registered in each class file (members.box_key): the only keys a wrap is accepted
- * from. Only keys found are remembered, as a member's box key, once set, never changes.
+ * Box keys registered in each class file (members.box_key, and those a re-admitted student lost,
+ * which wrapped keys before): the only keys a wrap is accepted from. Only keys found are
+ * remembered, as a key once registered stays so.
  */
 const registeredBoxKeys = new WeakMap<Database.Database, Set<string>>();
 export function isRegisteredBoxKey(db: Database.Database, boxKey: string): boolean {
   if (registeredBoxKeys.get(db)?.has(boxKey)) return true;
-  const keys = new Set(statement(db, 'SELECT box_key FROM members WHERE box_key IS NOT NULL').pluck().all() as string[]);
+  const keys = new Set(
+    statement(db, 'SELECT box_key FROM members WHERE box_key IS NOT NULL UNION SELECT lost_box_key FROM readmissions WHERE lost_box_key IS NOT NULL')
+      .pluck()
+      .all() as string[],
+  );
   registeredBoxKeys.set(db, keys);
   return keys.has(boxKey);
 }

@@ -124,7 +124,11 @@ function wrapperOf(opener: ItemOpener): PairwiseWrapper {
   throw new SealingError('NOT_ALLOWED', 'Your key for locking work is not on this laptop, so this cannot be sent from here.');
 }
 
-/** Items some current teacher has no key for, that `opener`'s user can open: what a new teacher is waiting for. */
+/**
+ * Items a current member is waiting for, that `opener`'s user can open: every item a teacher has
+ * no key for (a teacher added since), and a student's own items they have no key for (re-admitted
+ * with a new box key: their own work and comments, and their returned grades, never a draft grade).
+ */
 export function itemsToShare(db: Database.Database, opener: ItemOpener): { userId: string; boxKey: string; itemId: string }[] {
   return statement(
       db,
@@ -133,12 +137,19 @@ export function itemsToShare(db: Database.Database, opener: ItemOpener): { userI
        JOIN sealed_items i ON i.item_id = mine.item_id
        WHERE t.role = 'teacher' AND t.removed_at IS NULL AND t.box_key IS NOT NULL AND t.user_id <> @me
          AND NOT EXISTS (SELECT 1 FROM item_keys k WHERE k.item_id = i.item_id AND k.user_id = t.user_id)
-       ORDER BY t.user_id, i.item_id`,
+       UNION ALL
+       SELECT s.user_id, s.box_key, i.item_id FROM members s
+       JOIN sealed_items i ON i.student_id = s.user_id
+       JOIN item_keys mine ON mine.item_id = i.item_id AND mine.user_id = @me
+       WHERE s.role = 'student' AND s.removed_at IS NULL AND s.box_key IS NOT NULL AND s.user_id <> @me
+         AND (i.kind <> 'grade' OR EXISTS (SELECT 1 FROM grades g WHERE g.student_id = s.user_id AND g.returned_item_id = i.item_id AND g.returned_at IS NOT NULL))
+         AND NOT EXISTS (SELECT 1 FROM item_keys k WHERE k.item_id = i.item_id AND k.user_id = s.user_id)
+       ORDER BY 1, 3`,
     )
     .all({ me: opener.userId }) as { userId: string; boxKey: string; itemId: string }[];
 }
 
-/** shareKeys commands that give every current teacher the keys this user can pass on, in batches a command may carry; none where this laptop cannot wrap keys as this user. */
+/** shareKeys commands that give every current member waiting for keys (itemsToShare) those this user can pass on, in batches a command may carry; none where this laptop cannot wrap keys as this user. */
 export function shareKeysBatches(db: Database.Database, classId: string, opener: ItemOpener): Extract<LogCommand, { type: 'shareKeys' }>[] {
   const byTeacher = new Map<string, { boxKey: string; keys: { itemId: string; key: string }[] }>();
   const wrapper = opener.wrapper;

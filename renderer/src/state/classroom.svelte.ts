@@ -111,6 +111,14 @@ export class ClassroomManager {
     return this.submit({ type: 'addTeacher', userId: member.userId }, `Make ${member.displayName} a teacher`);
   }
 
+  /**
+   * Re-admit `student`, who lost their laptop, as `newMember` (who joined from the new one): one
+   * member from then on, the student, on the new laptop (a teacher's action).
+   */
+  readmitStudent(newMember: MemberView, student: MemberView): Promise<SubmitOutcome> {
+    return this.submit({ type: 'readmitStudent', studentId: student.userId, newMemberId: newMember.userId }, `Re-admit ${student.displayName} on a new laptop`);
+  }
+
   /** The name of the member using `laptopId`, or null. */
   ownerOfLaptop(laptopId: string): string | null {
     return this.current?.members.find((m) => m.laptops.includes(laptopId))?.displayName ?? null;
