@@ -75,6 +75,11 @@ const createClassFields = {
   joinCode,
 };
 const removeMemberFields = { type: literal('removeMember'), userId: boundedText(64) };
+/**
+ * A student who lost their laptop joined again from a new one as `newMemberId`: from now on
+ * that member's key acts as `studentId` (their name, work and grades) and the lost key as nobody.
+ */
+const readmitStudentFields = { type: literal('readmitStudent'), studentId: boundedText(64), newMemberId: boundedText(64) };
 const joinClassFields = { type: literal('joinClass'), displayName: boundedText(LIMITS.name), laptopId: boundedText(64) };
 
 /** Commands with nothing to seal: the same as a person asks for them and as the log carries them. */
@@ -82,11 +87,6 @@ const sameInBothForms = {
   /** A new join code, or none: nobody new can join until a teacher makes one. */
   setJoinCode: object({ type: literal('setJoinCode'), joinCode: nullable(joinCode) }),
   addTeacher: object({ type: literal('addTeacher'), userId: boundedText(64) }),
-  /**
-   * A student who lost their laptop joined again from a new one as `newMemberId`: from now on
-   * that member's key acts as `studentId` (their name, work and grades) and the lost key as nobody.
-   */
-  readmitStudent: object({ type: literal('readmitStudent'), studentId: boundedText(64), newMemberId: boundedText(64) }),
   createAssignment: object({ type: literal('createAssignment'), assignmentId: idText, ...assignmentFields }),
   editAssignment: object({ type: literal('editAssignment'), assignmentId: idText, baseVersion: wholeNumber(1, 2 ** 31), ...assignmentFields }),
   grantExtension: object({ type: literal('grantExtension'), assignmentId: idText, studentId: boundedText(64), dueAt: nullable(time) }),
@@ -109,6 +109,7 @@ export const classroomCommand = tagged('type', {
   ...sameInBothForms,
   createClass: object(createClassFields),
   removeMember: object(removeMemberFields),
+  readmitStudent: object(readmitStudentFields),
   /** A laptop that came in with the join code registers its user as a student. */
   joinClass: object(joinClassFields),
   saveDraft: object({
@@ -193,6 +194,8 @@ export const logCommand = tagged('type', {
    * code when joining is on: the one removed knew both.
    */
   removeMember: object(removeMemberFields, { classSecret: sealedItem(64, LIMITS.secretReaders), joinCode }),
+  /** As removeMember: the lost laptop knew the class's secret and its join code. */
+  readmitStudent: object(readmitStudentFields, { classSecret: sealedItem(64, LIMITS.secretReaders), joinCode }),
   saveDraft: object({
     type: literal('saveDraft'),
     assignmentId: idText,

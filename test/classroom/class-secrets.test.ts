@@ -3,7 +3,8 @@
 // alike. The removed member's copy of the log holds it, but their key does not open it.
 import { describe, expect, it } from 'vitest';
 import { classSecretGeneration, currentJoinCode, openClassSecrets } from '../../electron/classroom';
-import { CLASS_ID, classWith, expectApplied, sign, TEST_JOIN_CODE } from './support';
+import { BoxOpener } from '../../electron/classroom';
+import { CLASS_ID, classWith, expectApplied, sign, TEST_JOIN_CODE, user } from './support';
 
 describe('the class secret after a removal', () => {
   it('is a new secret that every member who stays opens alike, and the one removed cannot', () => {
@@ -81,5 +82,24 @@ describe('the class secret after a removal', () => {
     expectApplied(replica.apply(sign(teacher, { type: 'removeMember', userId: students[1]!.id })));
     expect(classSecretGeneration(replica.db)).toBe(0);
     expect(currentJoinCode(replica.db)).toBe(TEST_JOIN_CODE);
+  });
+
+  it('is replaced when a student who lost their laptop is re-admitted: the new laptop opens it, the lost one does not', () => {
+    const { replica, teacher, students } = classWith(['Ana', 'Ben']);
+    const [ana, ben] = students as [(typeof students)[0], (typeof students)[0]];
+    const anaAgain = user('Ana (new laptop)');
+    expectApplied(replica.run(anaAgain, { type: 'joinClass', displayName: anaAgain.name, laptopId: 'laptop-ana-new' }));
+    expectApplied(replica.run(teacher, { type: 'readmitStudent', studentId: ana.id, newMemberId: anaAgain.id }));
+
+    expect(classSecretGeneration(replica.db)).toBe(1);
+    expect(currentJoinCode(replica.db)).not.toBe(TEST_JOIN_CODE);
+    const [forTeacher] = openClassSecrets(replica.db, CLASS_ID, teacher.opener, 0);
+    // Ana, on her new laptop, acts under her old id with her new box key.
+    const [forNewLaptop] = openClassSecrets(replica.db, CLASS_ID, new BoxOpener(ana.id, anaAgain.box), 0);
+    expect(Buffer.from(forNewLaptop!.secret)).toEqual(Buffer.from(forTeacher!.secret));
+    expect(Buffer.from(openClassSecrets(replica.db, CLASS_ID, ben.opener, 0)[0]!.secret)).toEqual(Buffer.from(forTeacher!.secret));
+    // The lost laptop's keys open nothing.
+    expect(openClassSecrets(replica.db, CLASS_ID, ana.opener, 0)).toEqual([]);
+    expect(replica.replay().digest()).toBe(replica.digest());
   });
 });

@@ -134,13 +134,18 @@ describe('a student who lost their laptop, re-admitted by the teacher', () => {
     // Her new laptop writes as Ana.
     await applied(newAna, { type: 'comment', commentId: 'comment-ana-0002', assignmentId: 'lab-pendulum', studentId: anaId, text: 'Same Ana, new laptop' });
 
-    // The finder: the lost keys on another laptop, in with the join code. The class refuses all the old key signs.
+    // The finder: the lost keys on another laptop. The join code the lost laptop knew was replaced
+    // with the re-admission; with the new one (read off the projector, say) they get in, and the
+    // class refuses all the old key signs.
     const finder = await cluster.add('finder');
     await cluster.kill(finder);
     for (const name of ['user-key.pem', 'user-box-key.der']) copyFileSync(join(finderKeys, name), join(finder.dataDir, name));
     await cluster.start(finder);
     await finder.api.methods.addPeerAddress({ address: `${teacher.laptopId}@127.0.0.1:${teacher.transportPort}` });
-    await finder.api.methods.joinClass({ joinCode, displayName: 'Ana' });
+    const newCode = (await teacher.api.methods.classroom({ classId })).joinCode!;
+    expect(newCode).not.toBe(joinCode);
+    await expect(finder.api.methods.joinClass({ joinCode, displayName: 'Ana', waitMs: 1500 })).rejects.toThrow(/No laptop of a class with this join code answered/);
+    await finder.api.methods.joinClass({ joinCode: newCode, displayName: 'Ana' });
     await eventually('the finder’s laptop admitted and caught up', async () => {
       const [status] = (await finder.api.methods.status({})).classes;
       return status && status.learners.includes(finder.laptopId) && (await finder.api.methods.classroom({ classId })).name === 'Physics 3';

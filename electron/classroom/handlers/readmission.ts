@@ -10,6 +10,8 @@ import type { LogCommand } from '../../../shared/classroom/commands';
 import { currentMember, requireTeacher, type Handler, type MemberRow } from '../context';
 import { refuse } from '../rejection';
 import { statement } from '../statements';
+import { currentJoinCode } from '../queries';
+import { keepClassSecret } from '../sealing/class-secrets';
 
 export const readmitStudent: Handler<Extract<LogCommand, { type: 'readmitStudent' }>> = (context, command) => {
   const teacher = requireTeacher(context);
@@ -49,6 +51,9 @@ export const readmitStudent: Handler<Extract<LogCommand, { type: 'readmitStudent
   statement(db, 'UPDATE OR IGNORE rejections SET author_id = ? WHERE author_id = ?').run(student.user_id, newcomer.user_id);
   statement(db, 'DELETE FROM rejections WHERE author_id = ?').run(newcomer.user_id);
   statement(db, 'DELETE FROM members WHERE user_id = ?').run(newcomer.user_id);
+  // The lost laptop knew the class's secret and its join code: the class moves on to new ones.
+  if (command.classSecret) keepClassSecret(context, command.classSecret, newcomer.user_id);
+  if (command.joinCode !== undefined && currentJoinCode(db) !== null) statement(db, 'UPDATE class_info SET join_code = ? WHERE id = 1').run(command.joinCode);
 };
 
 function currentStudent(db: Database.Database, userId: string, reason: string): MemberRow {

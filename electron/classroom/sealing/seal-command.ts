@@ -8,11 +8,11 @@ import type Database from 'better-sqlite3';
 import { JOIN_CODE_BYTES, newJoinCode } from '../../../shared/join-code';
 import { currentJoinCode } from '../queries';
 import { sealClassSecret, secretReaders } from './class-secrets';
-import type { ClassroomCommand, LogCommand, RejectionCode } from '../../../shared/classroom/commands';
+import type { ClassroomCommand, LogCommand, RejectionCode, SealedItem } from '../../../shared/classroom/commands';
 import { LIMITS } from '../../../shared/classroom/commands';
 import { scoreProblem } from '../opened';
 import { clearReferenceOf, type SealedAttachment } from './attachments';
-import { sealItem, wrapKeyFor, type ItemAddress } from './items';
+import { sealItem, wrapKeyFor, type ItemAddress, type Reader } from './items';
 import { readersOf } from './item-rules';
 import type { ItemOpener } from './opener';
 import type { PairwiseWrapper } from './box';
@@ -84,16 +84,38 @@ export function sealCommand(
     }
     case 'returnGrade':
       return { ...command, ...studentKeyOf(db, classId, author, command.assignmentId, command.studentId) };
-    case 'removeMember': {
-      // A laptop without the teacher's box key still removes them; the class keeps its secret then.
-      const wrapper = author.opener.wrapper;
-      const classSecret = wrapper ? { classSecret: sealClassSecret(classId, commandId, secretReaders(db, command.userId), wrapper) } : {};
-      const code = currentJoinCode(db) === null ? {} : { joinCode: newJoinCode(randomBytes(JOIN_CODE_BYTES)) };
-      return { ...command, ...classSecret, ...code };
+    case 'removeMember':
+      return { ...command, ...nextSecrets(db, classId, commandId, author, secretReaders(db, command.userId)) };
+    case 'readmitStudent': {
+      // The student reads the new secret with the key of the laptop they are re-admitted on.
+      const newKey = statement(db, 'SELECT box_key FROM members WHERE user_id = ?').pluck().get(command.newMemberId) as string | null | undefined;
+      const readers = secretReaders(db, command.newMemberId).flatMap((reader) =>
+        reader.userId !== command.studentId ? [reader] : newKey ? [{ userId: reader.userId, boxKey: newKey }] : [],
+      );
+      return { ...command, ...nextSecrets(db, classId, commandId, author, readers) };
     }
     default:
       return command;
   }
+}
+
+/**
+ * A new class secret sealed for `readers`, and a new join code if joining is on: what a command
+ * taking someone's laptop out of the class carries, as they knew both. A laptop without the
+ * teacher's box key still sends the command; the class keeps its secret then.
+ */
+function nextSecrets(
+  db: Database.Database,
+  classId: string,
+  commandId: string,
+  author: SealingAuthor,
+  readers: readonly Reader[],
+): { classSecret?: SealedItem; joinCode?: string } {
+  const wrapper = author.opener.wrapper;
+  return {
+    ...(wrapper ? { classSecret: sealClassSecret(classId, commandId, readers, wrapper) } : {}),
+    ...(currentJoinCode(db) === null ? {} : { joinCode: newJoinCode(randomBytes(JOIN_CODE_BYTES)) }),
+  };
 }
 
 /** The draft being returned, and its content key wrapped for the student. */
