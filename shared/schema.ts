@@ -80,9 +80,14 @@ function unexpectedField(path: string, name: string): string {
   return `${path} has a field ${shown}${name.length > MAX_SHOWN_NAME ? '…' : ''} that is not expected here`;
 }
 
+/** How much of a list of allowed kinds an error names. */
+const MAX_LISTED = 160;
+
 /** One of several objects, told apart by the text field `tag`. */
 export function tagged<V extends Record<string, AnySchema>>(tag: string, variants: V): Schema<Infer<V[keyof V]>> {
-  const names = Object.keys(variants).map((name) => JSON.stringify(name)).join(' or ');
+  const all = Object.keys(variants).map((name) => JSON.stringify(name));
+  // A long list is cut, so the message stays a sentence someone reads.
+  const names = all.join(' or ').length <= MAX_LISTED ? all.join(' or ') : `one of ${all.length} kinds (${all.join(', ').slice(0, MAX_LISTED)}…)`;
   return {
     check(value, path) {
       if (!isRecord(value)) return `${path} must be an object`;

@@ -9,7 +9,7 @@ import type { ApiEventName, ApiEvents, ClassStatus, NodeStatus, PeerInfo, ReadRe
 import { version } from '../../package.json';
 import { ClassRegistry, knownGeneration, networkSecrets, newClassSecret, secretBytes, type ClassEntry, type LaterSecret } from './class-registry';
 import { canonicalJoinCode, displayJoinCode, newJoinCode } from '../../shared/join-code';
-import { classSecretGeneration, currentJoinCode, currentMember, mayComeIn, openClassSecrets } from '../classroom';
+import { classSecretGeneration, currentJoinCode, currentMember, mayComeIn, openClassSecrets, type ItemOpener } from '../classroom';
 import { admissionToken, admissionTokenMatches, decodeTicketRequest, doorTagOf, encodeTicketReply, JoinDoors, knock, type TicketReply } from './class-joining';
 import { DoorApprovals } from './door-approvals';
 import { ClassRuntime, DEFAULT_TIMING, type RaftTiming } from './class-runtime';
@@ -158,7 +158,7 @@ export class ClassroomPeer implements PeerService {
     });
     files.pullUnderWay = (sha256) => this.keeper.hurry(sha256);
     this.doorApprovals = new DoorApprovals({
-      isMember: (runtime) => currentMember(runtime.storage.database, classroom.userId) !== undefined,
+      isMember: (runtime) => currentMember(runtime.storage.database, classroom.userIdIn(runtime)) !== undefined,
       record: (runtime, laptopId, displayName) => classroom.submit(runtime, { type: 'requestToJoin', laptopId, displayName }, 0),
       logger: options.logger,
     });
@@ -328,7 +328,14 @@ export class ClassroomPeer implements PeerService {
     if (!entry) return;
     const known = knownGeneration(entry);
     if (classSecretGeneration(runtime.storage.database) <= known) return;
-    const opened = openClassSecrets(runtime.storage.database, runtime.classId, this.classroom.opener, known);
+    let opener: ItemOpener;
+    try {
+      // As the member this user is in the class (a re-admitted student acts under their old id).
+      opener = this.classroom.openerIn(runtime);
+    } catch {
+      return; // This laptop's key was replaced: it is no one in the class.
+    }
+    const opened = openClassSecrets(runtime.storage.database, runtime.classId, opener, known);
     const later: LaterSecret[] = opened.map(({ generation, secret }) => ({ generation, secret: Buffer.from(secret).toString('base64url') }));
     if (!this.registry.addLater(runtime.classId, later)) return;
     this.options.logger.info('the class has a new secret', { classId: runtime.classId, generation: knownGeneration(entry) });

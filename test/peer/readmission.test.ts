@@ -6,7 +6,7 @@
 // of them was sealed for its key when they were written. Whoever found the old laptop, holding
 // its keys and the join code, joins from another laptop: every command the old key signs is
 // refused by every replica, and the lost laptop itself is out of the class.
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClassroomCommand } from '../../shared/classroom/commands';
@@ -131,6 +131,11 @@ describe('a student who lost their laptop, re-admitted by the teacher', () => {
       const [status] = (await teacher.api.methods.status({})).classes;
       return status && !status.voters.includes(lostLaptop) && !status.learners.includes(lostLaptop);
     }, 30_000);
+    // The class moved onto a new secret, which her new laptop opens as Ana (the lost one knew the old).
+    const laterSecrets = (node: { dataDir: string }) =>
+      (JSON.parse(readFileSync(join(node.dataDir, 'classes.json'), 'utf8')) as { later?: unknown[] }[])[0]?.later;
+    await eventually('the new secret on Ana’s new laptop', async () => laterSecrets(newAna)?.length === 1);
+    expect(laterSecrets(newAna)).toEqual(laterSecrets(teacher));
     // Her new laptop writes as Ana.
     await applied(newAna, { type: 'comment', commentId: 'comment-ana-0002', assignmentId: 'lab-pendulum', studentId: anaId, text: 'Same Ana, new laptop' });
 
