@@ -12,8 +12,10 @@ import { HOUR, Replica, START, TEST_JOIN_CODE, user, type User } from './support
 const seed = propertySeed('test/classroom/replicas.property.test.ts');
 
 const ASSIGNMENTS = ['lab-0001', 'lab-0002', 'lab-0003'];
-const assignmentId = fc.constantFrom(...ASSIGNMENTS);
-const version = fc.integer({ min: 0, max: 3 });
+/** Mostly the assignment every run starts with, so work is saved, graded and returned on it. */
+const assignmentId = fc.oneof({ arbitrary: fc.constant(ASSIGNMENTS[0]!), weight: 3 }, { arbitrary: fc.constantFrom(...ASSIGNMENTS), weight: 1 });
+/** Mostly the version a first save or edit expects, sometimes a stale or future one. */
+const version = fc.oneof({ arbitrary: fc.constantFrom(0, 1), weight: 3 }, { arbitrary: fc.integer({ min: 0, max: 3 }), weight: 1 });
 const text = fc.string({ maxLength: 40 });
 const score = fc.oneof(fc.constant(null), fc.integer({ min: -2, max: 25 }));
 
@@ -21,22 +23,36 @@ const score = fc.oneof(fc.constant(null), fc.integer({ min: -2, max: 25 }));
 const step = fc.record({
   author: fc.integer({ min: 0, max: 3 }),
   student: fc.integer({ min: 1, max: 2 }),
-  hoursLater: fc.integer({ min: -2, max: 30 }),
-  kind: fc.constantFrom(
-    'createAssignment',
-    'editAssignment',
-    'grantExtension',
-    'saveDraft',
-    'turnIn',
-    'unsubmit',
-    'grade',
-    'returnGrade',
-    'excuse',
-    'comment',
-    'addTeacher',
-    'removeMember',
-    'setJoinCode',
+  // Mostly within the day, so work is due rather than long closed; now and then a jump past the cut-off.
+  hoursLater: fc.oneof({ arbitrary: fc.integer({ min: -2, max: 3 }), weight: 5 }, { arbitrary: fc.integer({ min: -2, max: 30 }), weight: 1 }),
+  // Weighted so that most runs build up a class with work in it, and still try every command.
+  kind: fc.oneof(
+    ...(
+      [
+        ['createAssignment', 3],
+        ['editAssignment', 2],
+        ['grantExtension', 1],
+        ['saveDraft', 8],
+        ['turnIn', 4],
+        ['unsubmit', 1],
+        ['grade', 5],
+        ['returnGrade', 3],
+        ['excuse', 1],
+        ['comment', 3],
+        ['addTeacher', 1],
+        ['removeMember', 1],
+        ['setJoinCode', 1],
+        ['joinClass', 1],
+        ['setJoinApproval', 1],
+        ['requestToJoin', 1],
+        ['answerJoinRequest', 1],
+        ['readmitStudent', 1],
+      ] as const
+    ).map(([kind, weight]) => ({ arbitrary: fc.constant(kind), weight })),
   ),
+  /** Below 8 the command comes from whoever may send it (so it mostly applies); else from `author`. */
+  proper: fc.integer({ min: 0, max: 9 }),
+  laptop: fc.constantFrom('laptop-x', 'laptop-y', 'laptop-a'),
   assignmentId,
   version,
   text,
@@ -46,7 +62,15 @@ const step = fc.record({
 
 type Step = typeof step extends fc.Arbitrary<infer T> ? T : never;
 
-function commandOf(s: Step, studentId: string, n: number): ClassroomCommand {
+/** Who may send each kind: a student (about themselves), the stranger (joining), or else the teacher. */
+function properAuthor(s: Step): number {
+  if (s.kind === 'saveDraft' || s.kind === 'turnIn' || s.kind === 'unsubmit' || s.kind === 'requestToJoin') return s.student;
+  if (s.kind === 'joinClass') return 3;
+  return 0;
+}
+
+/** `s` as a command about `studentId`; the stranger (`strangerId`) is who a student may be re-admitted as. */
+function commandOf(s: Step, studentId: string, strangerId: string, n: number): ClassroomCommand {
   const dueAt = START + 24 * HOUR;
   const fields = {
     title: s.text || 'Lab',
@@ -84,22 +108,44 @@ function commandOf(s: Step, studentId: string, n: number): ClassroomCommand {
       return { type: 'removeMember', userId: studentId };
     case 'setJoinCode':
       return { type: 'setJoinCode', joinCode: s.flag ? TEST_JOIN_CODE : null };
+    case 'joinClass':
+      return { type: 'joinClass', displayName: s.text || 'Someone', laptopId: s.laptop };
+    case 'setJoinApproval':
+      return { type: 'setJoinApproval', approve: s.flag };
+    case 'requestToJoin':
+      return { type: 'requestToJoin', laptopId: s.laptop, displayName: s.text || 'Someone' };
+    case 'answerJoinRequest':
+      return { type: 'answerJoinRequest', laptopId: s.laptop, approve: s.flag };
+    case 'readmitStudent':
+      return { type: 'readmitStudent', studentId, newMemberId: s.flag ? strangerId : studentId };
   }
 }
 
 describe('replicas of a class', () => {
   it('reach the same digest from the same log, whatever commands it holds', () => {
     fc.assert(
-      fc.property(fc.array(step, { minLength: 1, maxLength: 30 }), (steps) => {
+      fc.property(fc.array(step, { minLength: 1, maxLength: 40, size: 'max' }), (steps) => {
         const people: User[] = [user('Teacher'), user('Ana'), user('Ben'), user('Stranger')];
         const origin = new Replica();
         origin.run(people[0]!, { type: 'createClass', name: 'Physics', subject: '', displayName: 'Teacher', laptopId: 'laptop-t', joinCode: TEST_JOIN_CODE });
         origin.run(people[1]!, { type: 'joinClass', displayName: 'Ana', laptopId: 'laptop-a' });
         origin.run(people[2]!, { type: 'joinClass', displayName: 'Ben', laptopId: 'laptop-b' });
+        origin.run(people[0]!, {
+          type: 'createAssignment',
+          assignmentId: ASSIGNMENTS[0]!,
+          title: 'Lab',
+          instructions: '',
+          pointsPossible: 20,
+          dueAt: START + 24 * HOUR,
+          cutOffAt: null,
+          materials: [],
+          published: true,
+        });
         let at = origin.now;
         steps.forEach((s, n) => {
           at += s.hoursLater * HOUR; // the leaders' clocks disagree: committed times may go back
-          origin.run(people[s.author]!, commandOf(s, people[s.student]!.id, n), { at });
+          const author = s.proper < 8 ? properAuthor(s) : s.author;
+          origin.run(people[author]!, commandOf(s, people[s.student]!.id, people[3]!.id, n), { at });
         });
         const [first, second] = [origin.replay(), origin.replay()];
         expect(first.digest()).toBe(origin.digest());
