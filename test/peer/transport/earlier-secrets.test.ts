@@ -7,6 +7,18 @@ import { Harness, classSecret, sleep, waitFor } from './harness';
 const harness = new Harness();
 afterEach(() => harness.stopAll());
 
+/** A laptop that knows only the first secret, connected to one that moved on and counts it (until `count(false)`). */
+async function connectedOnTheEarlierSecret() {
+  const away = await harness.node({ classes: { math: 'first secret' } });
+  const current = await harness.node({});
+  current.transport.addClass('math', classSecret('second secret'), [classSecret('first secret')]);
+  let counted = true;
+  current.transport.setEarlierSecretPolicy(() => counted);
+  harness.link(away, current);
+  await waitFor(() => current.connectedTo(away), 'the connection');
+  return { away, current, count: (counts: boolean) => (counted = counts) };
+}
+
 describe('earlier class secrets', () => {
   it('lets a laptop that knows only the earlier secret in when the class counts it as its own', async () => {
     const away = await harness.node({ classes: { math: 'first secret' } });
@@ -33,33 +45,21 @@ describe('earlier class secrets', () => {
   });
 
   it('drops a connection carried by the earlier secret once the class stops counting that laptop', async () => {
-    const away = await harness.node({ classes: { math: 'first secret' } });
-    const current = await harness.node({});
-    current.transport.addClass('math', classSecret('second secret'), [classSecret('first secret')]);
-    let counted = true;
-    current.transport.setEarlierSecretPolicy(() => counted);
-    harness.link(away, current);
-    await waitFor(() => current.connectedTo(away), 'the connection');
-    counted = false;
+    const { away, current, count } = await connectedOnTheEarlierSecret();
+    count(false);
     current.transport.recheckClasses();
     await waitFor(() => !current.connectedTo(away) && !away.connectedTo(current), 'the connection closed');
     expect(current.transport.connectedPeers('math')).toEqual([]);
   });
 
   it('moves onto the new secret when the laptop that was away learns it, without reconnecting', async () => {
-    const away = await harness.node({ classes: { math: 'first secret' } });
-    const current = await harness.node({});
-    current.transport.addClass('math', classSecret('second secret'), [classSecret('first secret')]);
-    let counted = true;
-    current.transport.setEarlierSecretPolicy(() => counted);
-    harness.link(away, current);
-    await waitFor(() => current.connectedTo(away), 'the connection');
+    const { away, current, count } = await connectedOnTheEarlierSecret();
     const opened = current.transport.stats().handshakesCompleted;
 
     away.transport.addClass('math', classSecret('second secret'), [classSecret('first secret')]);
     await sleep(100);
     // It now proves the current secret: whether the class counts it no longer matters.
-    counted = false;
+    count(false);
     current.transport.recheckClasses();
     await sleep(100);
     expect(current.transport.peerStats(away.id)?.classes).toEqual(['math']);
