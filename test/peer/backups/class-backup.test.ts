@@ -98,7 +98,16 @@ async function expectNoClass(peer: ClassroomPeer, dataDir: string): Promise<void
 
 describe('backing a class up and restoring it on a fresh laptop', () => {
   it('restores the same state, gradebook and files, and the class carries on from the new laptop', async () => {
-    const { teacher, ana, classId, files } = await classWithWork();
+    const { teacher, ana, ben, classId, files } = await classWithWork();
+    // Ben left the class, so it proves a secret it was not made with: the restored class keeps it.
+    await applied(teacher, classId, { type: 'removeMember', userId: (await ben.methods.classroom({ classId })).me.userId });
+    const secretsOf = (dataDir: string) => (JSON.parse(readFileSync(join(dataDir, 'classes.json'), 'utf8')) as { later?: unknown[] }[])[0]?.later;
+    const teacherSecrets = await eventually('the class’s new secret on the teacher’s laptop', async () => secretsOf(laptops.dirs[0]!));
+    expect(teacherSecrets).toHaveLength(1);
+    await eventually('Ben’s laptop out of the Raft group', async () => {
+      const status = await classStatus(teacher, classId);
+      return !status.voters.includes(ben.laptopId) && !status.learners.includes(ben.laptopId) && status.applied === status.commit;
+    }, 30_000);
     const before = await classStatus(teacher, classId);
     const progress: number[] = [];
     teacher.on('backupProgress', (p) => progress.push(p.doneBytes));
@@ -123,6 +132,10 @@ describe('backing a class up and restoring it on a fresh laptop', () => {
     const restorer = await laptops.start('Ms Rivera, new laptop', restorerDir);
     await expect(restorer.methods.restoreBackup({ file: backup.file, passphrase: PASSPHRASE })).resolves.toEqual({ classId });
 
+    // Handing the class to this laptop's user removes the one-off key in the backup, which moves
+    // the restored class onto one more secret: whoever holds the file knows the earlier ones.
+    const restoredSecrets = await eventually('the restored class’s own secret', async () => (secretsOf(restorerDir)?.length === 2 ? secretsOf(restorerDir) : false));
+    expect(restoredSecrets!.slice(0, 1)).toEqual(teacherSecrets);
     const restored = await classStatus(restorer, classId);
     expect(restored).toMatchObject({ role: 'leader', voters: [restorer.laptopId], learners: [] });
     expect(restored.term).toBeGreaterThan(header.term);
@@ -140,6 +153,7 @@ describe('backing a class up and restoring it on a fresh laptop', () => {
     await connectAll([restorer, cleo]);
     await cleo.methods.joinClass({ joinCode });
     await eventually('Cleo registered in the restored class', async () => (await cleo.methods.classroom({ classId })).me.role === 'student', 30_000);
+    expect(secretsOf(laptops.dirs.at(-1)!)).toEqual(restoredSecrets);
 
     // The state the restored laptop started from is the original's at the backup's applied index.
     await restorer.close();
