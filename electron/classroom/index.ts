@@ -10,7 +10,7 @@ import { migrate006Readmissions } from './migrations/006-readmissions';
 export { signCommand, verifyCommand, userIdOf } from './signing';
 export { assignments, currentJoinCode, gradebook, members, rejectionsFor, submission } from './queries';
 export { gradebookCsv } from './gradebook-csv';
-export { approvesJoins, joinStanding, mayComeIn, waitingCount, waitingJoinRequests, type JoinStanding } from './join-requests';
+export { approvesJoins, joinStanding, mayComeIn, waitingCount, openJoinRequests, type JoinStanding } from './join-requests';
 export { Rejection } from './rejection';
 export { currentMember } from './context';
 export { signerOf, type Signer } from './signers';

@@ -57,13 +57,24 @@ export function waitingCount(db: Database.Database): number {
   return statement(db, "SELECT count(*) FROM join_requests WHERE state = 'waiting'").pluck().get() as number;
 }
 
-/** The laptops waiting for a teacher's answer, oldest first: for teachers only (a student sees none). */
-export function waitingJoinRequests(db: Database.Database, viewerId: string): JoinRequestView[] {
+/**
+ * The laptops waiting for a teacher's answer, and those refused (a teacher may let them in after
+ * all), oldest first: for teachers only (a student sees none).
+ */
+export function openJoinRequests(db: Database.Database, viewerId: string): JoinRequestView[] {
   if (viewerOf(db, viewerId).role !== 'teacher') return [];
   const rows = statement(
     db,
-    `SELECT r.laptop_id, r.display_name, r.asked_at, coalesce(m.display_name, '') AS recorded_by_name FROM join_requests r
-     LEFT JOIN members m ON m.user_id = r.recorded_by WHERE r.state = 'waiting' ORDER BY r.asked_at, r.laptop_id`,
-  ).all() as (Pick<JoinRequestRow, 'laptop_id' | 'display_name' | 'asked_at'> & { recorded_by_name: string })[];
-  return rows.map((r) => ({ laptopId: r.laptop_id, displayName: r.display_name, askedAt: r.asked_at, recordedByName: r.recorded_by_name }));
+    `SELECT r.laptop_id, r.display_name, r.asked_at, r.state, coalesce(m.display_name, '') AS recorded_by_name FROM join_requests r
+     LEFT JOIN members m ON m.user_id = r.recorded_by
+     WHERE r.state = 'waiting' OR (r.state = 'refused' AND r.laptop_id NOT IN (SELECT laptop_id FROM member_laptops))
+     ORDER BY r.asked_at, r.laptop_id`,
+  ).all() as (Pick<JoinRequestRow, 'laptop_id' | 'display_name' | 'asked_at' | 'state'> & { recorded_by_name: string })[];
+  return rows.map((r) => ({
+    laptopId: r.laptop_id,
+    displayName: r.display_name,
+    askedAt: r.asked_at,
+    recordedByName: r.recorded_by_name,
+    refused: r.state === 'refused',
+  }));
 }

@@ -27,7 +27,7 @@ import {
   statement,
   submission,
   type BoxKeyPair,
-  waitingJoinRequests,
+  openJoinRequests,
   type ItemOpener,
 } from '../classroom';
 import type { SealedAttachment } from '../classroom/sealing/attachments';
@@ -186,7 +186,7 @@ export class ClassroomApi {
     return {
       ...base,
       joinCode: me.role === 'teacher' ? shownJoinCode(db) : null,
-      joinRequests: waitingJoinRequests(db, userId),
+      joinRequests: openJoinRequests(db, userId),
       me: { userId, displayName: me.display_name, role: me.role },
       members: members(db, userId),
       assignments: assignments(db, userId),

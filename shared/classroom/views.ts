@@ -103,4 +103,6 @@ export interface JoinRequestView {
   askedAt: number;
   /** Whose laptop was the door it asked at. */
   recordedByName: string;
+  /** A teacher said no (another may let it in after all); else it waits for an answer. */
+  refused: boolean;
 }

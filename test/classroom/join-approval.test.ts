@@ -2,7 +2,7 @@
 // answers; a laptop asks once and at most LIMITS.waitingJoinRequests wait at a time; a laptop
 // nobody let in cannot register; turning approval off clears the waiting list.
 import { describe, expect, it } from 'vitest';
-import { joinStanding, waitingJoinRequests } from '../../electron/classroom';
+import { joinStanding, openJoinRequests } from '../../electron/classroom';
 import { LIMITS } from '../../shared/classroom/commands';
 import { classWith, expectApplied, user } from './support';
 
@@ -30,8 +30,8 @@ describe('approving each student', () => {
     expect(replica.run(teacher, { type: 'requestToJoin', laptopId: 'laptop-ben', displayName: 'Benjamin' })).toMatchObject({ code: 'CONFLICT' });
     expect(replica.run(ana, { type: 'requestToJoin', laptopId: 'laptop-0', displayName: 'Ana again' })).toMatchObject({ code: 'CONFLICT' });
     expect(joinStanding(replica.db, 'laptop-ben')).toBe('waiting');
-    expect(waitingJoinRequests(replica.db, teacher.id)).toEqual([{ laptopId: 'laptop-ben', displayName: 'Ben', askedAt: expect.any(Number), recordedByName: 'Ana' }]);
-    expect(waitingJoinRequests(replica.db, ana.id)).toEqual([]);
+    expect(openJoinRequests(replica.db, teacher.id)).toEqual([{ laptopId: 'laptop-ben', displayName: 'Ben', askedAt: expect.any(Number), recordedByName: 'Ana', refused: false }]);
+    expect(openJoinRequests(replica.db, ana.id)).toEqual([]);
     // Nobody outside the class can fill the list.
     expect(replica.run(user('Stranger'), { type: 'requestToJoin', laptopId: 'laptop-x', displayName: 'X' })).toMatchObject({ code: 'NOT_A_MEMBER' });
   });
@@ -54,9 +54,14 @@ describe('approving each student', () => {
     expectApplied(replica.run(teacher, { type: 'answerJoinRequest', laptopId: 'laptop-ben', approve: true }));
     expectApplied(replica.run(teacher, { type: 'answerJoinRequest', laptopId: 'laptop-cho', approve: false }));
     expect(joinStanding(replica.db, 'laptop-cho')).toBe('refused');
-    expect(waitingJoinRequests(replica.db, teacher.id)).toEqual([]);
+    // Cho stays on the teacher's list, refused, so a teacher may let her in after all.
+    expect(openJoinRequests(replica.db, teacher.id)).toEqual([expect.objectContaining({ laptopId: 'laptop-cho', refused: true })]);
     expectApplied(replica.run(ben, { type: 'joinClass', displayName: 'Ben', laptopId: 'laptop-ben' }));
     expect(replica.run(cho, { type: 'joinClass', displayName: 'Cho', laptopId: 'laptop-cho' })).toMatchObject({ code: 'NOT_ALLOWED' });
+    // A teacher changes their mind: Cho comes in after all, and leaves the list.
+    expectApplied(replica.run(teacher, { type: 'answerJoinRequest', laptopId: 'laptop-cho', approve: true }));
+    expect(openJoinRequests(replica.db, teacher.id)).toEqual([]);
+    expectApplied(replica.run(cho, { type: 'joinClass', displayName: 'Cho', laptopId: 'laptop-cho' }));
     // Once in, his laptop is a member's: refusing it now is not how a student is taken out.
     expect(replica.run(teacher, { type: 'answerJoinRequest', laptopId: 'laptop-ben', approve: false })).toMatchObject({ code: 'CONFLICT' });
     // Every replica that applies the same log holds the same tables.
@@ -78,7 +83,8 @@ describe('approving each student', () => {
     expectApplied(replica.run(teacher, { type: 'answerJoinRequest', laptopId: 'laptop-asker-0', approve: false }));
     expectApplied(replica.run(ana, { type: 'requestToJoin', laptopId: 'laptop-one-too-many', displayName: 'Late' }));
     expectApplied(replica.run(teacher, { type: 'setJoinApproval', approve: false }));
-    expect(waitingJoinRequests(replica.db, teacher.id)).toEqual([]);
+    // Nobody waits any more; the one refused is still listed as refused.
+    expect(openJoinRequests(replica.db, teacher.id)).toEqual([expect.objectContaining({ laptopId: 'laptop-asker-0', refused: true })]);
     expect(joinStanding(replica.db, 'laptop-asker-1')).toBe('open');
     // Turned on again, the one refused stays refused; those who waited ask again.
     expectApplied(replica.run(teacher, { type: 'setJoinApproval', approve: true }));

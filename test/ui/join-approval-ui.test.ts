@@ -70,4 +70,27 @@ describe('approving each student', () => {
     await expectNoText(panel, 'Ben Okafor');
     await shot(teacher, 'teacher-after');
   }, 120_000);
+
+  it('lets the teacher refuse a laptop, and let it in after all', async () => {
+    const panel = teacher.getByRole('region', { name: 'Approve each student' });
+    const choNode = await cluster.add('cho-laptop');
+    await cluster.connectAll();
+    // Cho asks without a page of her own: her laptop's API, as its join form would.
+    const asking = choNode.api.methods.joinClass({ joinCode, displayName: 'Cho Park' }).then(
+      () => 'joined',
+      (error: unknown) => (error as Error).message,
+    );
+    await panel.getByRole('button', { name: 'Refuse' }).click();
+    expect(await asking).toBe('Your teacher did not let this laptop into the class. Ask your teacher if that was a mistake.');
+    const refused = panel.getByRole('list', { name: 'Not let in' });
+    await expectText(refused, 'Cho Park');
+    await expectText(panel, 'Nobody is waiting.');
+    await shot(teacher, 'teacher-refused');
+
+    await refused.getByRole('button', { name: 'Let Cho Park in after all' }).click();
+    await expectNoText(panel, 'Cho Park');
+    // Asked again, she is let straight in.
+    await choNode.api.methods.joinClass({ joinCode, displayName: 'Cho Park' });
+    await expectText(teacher.getByRole('region', { name: /Students/ }), 'Cho Park');
+  }, 120_000);
 });

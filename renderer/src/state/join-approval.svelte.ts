@@ -8,7 +8,9 @@ export class JoinApprovalManager {
   /** Whether the open class asks a teacher about each new laptop. */
   readonly approving = $derived(classroom.current?.approveJoins ?? false);
   /** Who is waiting to be let in, oldest first. */
-  readonly requests: JoinRequestView[] = $derived(classroom.current?.joinRequests ?? []);
+  readonly requests: JoinRequestView[] = $derived((classroom.current?.joinRequests ?? []).filter((request) => !request.refused));
+  /** Who a teacher did not let in, whom one may still let in after all. */
+  readonly refused: JoinRequestView[] = $derived((classroom.current?.joinRequests ?? []).filter((request) => request.refused));
 
   setApproving(approve: boolean): Promise<SubmitOutcome> {
     return classroom.submit({ type: 'setJoinApproval', approve }, approve ? 'Approve each new student' : 'Let anyone with the code in');
