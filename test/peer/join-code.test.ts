@@ -11,6 +11,10 @@ import { doorTagOf } from '../../electron/peer/class-joining';
 import { classTag } from '../../electron/peer/discovery';
 import { ServiceError } from '../../electron/peer/service';
 import { IDENTITY_FILE } from '../../electron/peer/transport/identity';
+import type { WebSocketTransport } from '../../electron/peer/transport';
+import { encodeEnvelope } from '../../electron/peer/routing/envelope';
+import { decodeForwardReply, encodeForwardRequest } from '../../electron/peer/routing/forward-protocol';
+import { encodeKeyValueCommand } from '../../electron/peer/storage';
 import { canonicalJoinCode, displayJoinCode, newJoinCode } from '../../shared/join-code';
 import { applied, classStatus, connectAll, eventually, Laptops } from './support';
 
@@ -20,8 +24,8 @@ afterEach(() => laptops.cleanUp());
 /** How long a join with a code that opens nothing looks before giving up, in these tests. */
 const SHORT_WAIT_MS = 1500;
 
-async function joinError(peer: ClassroomPeer, joinCode: string): Promise<ServiceError> {
-  const error = await peer.methods.joinClass({ joinCode, waitMs: SHORT_WAIT_MS }).then(
+async function joinError(peer: ClassroomPeer, joinCode: string, waitMs = SHORT_WAIT_MS): Promise<ServiceError> {
+  const error = await peer.methods.joinClass({ joinCode, waitMs }).then(
     () => null,
     (caught: unknown) => caught,
   );
@@ -120,7 +124,8 @@ describe('the join code', () => {
     const current = (await teacher.methods.classroom({ classId })).joinCode!;
     expect(current).not.toBe(joinCode);
     expect((await joinError(again, joinCode)).code).toBe('CLASS_NOT_FOUND');
-    const refused = await joinError(again, current);
+    // Long enough to connect again after the handshakes the old code failed (a refusal comes at once).
+    const refused = await joinError(again, current, 15_000);
     expect(refused.code).toBe('NOT_ALLOWED');
     expect(refused.message).toBe('This laptop was removed from the class. Ask the teacher to add you again.');
     expect((await again.methods.status({})).classes).toHaveLength(0);
@@ -144,5 +149,14 @@ describe('the join code', () => {
     const status = await classStatus(teacher, classId);
     expect([...status.voters, ...status.learners]).not.toContain(mallory.laptopId);
     expect((await teacher.methods.classroom({ classId })).members.map((m) => m.displayName)).not.toContain('Mallory');
+
+    // Her laptop, modified, sends the leader a write of its own: refused, and nothing is proposed.
+    const before = (await classStatus(teacher, classId)).commit;
+    const envelope = encodeEnvelope({ clientId: 'mallory', seq: 1, ackedBelow: 1, command: encodeKeyValueCommand({ op: 'put', key: 'graffiti', value: 'was here' }) });
+    const transport = (mallory as unknown as { transport: WebSocketTransport }).transport;
+    const reply = decodeForwardReply(await transport.request(teacher.laptopId, classId, encodeForwardRequest({ kind: 'write', envelope }), 3000));
+    expect(reply).toEqual({ kind: 'error', code: 'NOT_ALLOWED', message: 'Only laptops of the class may write to it.' });
+    expect((await teacher.methods.read({ classId, key: 'graffiti' })).value).toBeNull();
+    expect((await classStatus(teacher, classId)).commit).toBe(before);
   }, 60_000);
 });

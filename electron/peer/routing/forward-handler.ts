@@ -1,5 +1,5 @@
 // The leader's side of forwarding: a follower's request, answered after the write is applied
-// here. A laptop that doesn't lead says who does, so the follower can retry there.
+// here, for laptops in the class's group only. A laptop that doesn't lead says who does, so the follower can retry there.
 import { NotLeaderError, ProposalDroppedError } from '../../raft';
 import type { RaftGroup } from '../group/raft-group';
 import { decodeForwardRequest, encodeForwardReply, type ForwardReply } from './forward-protocol';
@@ -14,6 +14,12 @@ export async function answerForward(group: RaftGroup<unknown>, payload: Uint8Arr
   if (!group.isLeader()) return encodeForwardReply({ kind: 'notLeader', leader: group.leader() });
   try {
     if (request.kind === 'join') return encodeForwardReply(await onJoin(request, from));
+    // Only the class's own laptops write to it: one outside its group (holding the secret but never
+    // admitted, say) is never proposed for, whatever it sends.
+    const { voters, learners, votersOutgoing, learnersNext } = group.config();
+    if (![...voters, ...learners, ...votersOutgoing, ...learnersNext].includes(from)) {
+      return encodeForwardReply({ kind: 'error', code: 'NOT_ALLOWED', message: 'Only laptops of the class may write to it.' });
+    }
     const applied = await group.propose(stampWrite(request.envelope, Date.now()));
     return encodeForwardReply({ kind: 'applied', index: applied.index });
   } catch (error) {
