@@ -305,10 +305,10 @@ export class ClassroomPeer implements PeerService {
   }
 
   /**
-   * Keep this class's door in step with its join code, its secrets with those the log gives this
-   * user, and its shut-out laptops with its members, as the log has them.
+   * After each apply: keep this class's door in step with its join code, its secrets with those
+   * the log gives this user, and its shut-out laptops with its members, as the log has them.
    */
-  private syncDoor(runtime: ClassRuntime): void {
+  private followLog(runtime: ClassRuntime): void {
     this.doors.sync(runtime.classId, currentJoinCode(runtime.storage.database));
     this.syncSecrets(runtime);
     // Only once out of the Raft group: a voter's own vote may be needed to take it out.
@@ -393,7 +393,7 @@ export class ClassroomPeer implements PeerService {
       logger: this.options.logger,
       onChange: () => this.emitStatusSoon(),
       onApplied: (index) => {
-        this.syncDoor(runtime);
+        this.followLog(runtime);
         this.keeper.nudge(entry.classId);
         this.emit('applied', { classId: entry.classId, index });
       },
@@ -410,7 +410,7 @@ export class ClassroomPeer implements PeerService {
     this.classes.set(entry.classId, runtime);
     runtime.start();
     this.keeper.watch(runtime);
-    this.syncDoor(runtime);
+    this.followLog(runtime);
     this.advertise();
     return runtime;
   }
