@@ -45,6 +45,8 @@ export interface ClassStatus {
   digest: string;
   /** Milliseconds since this laptop last heard from the leader (0 on the leader), or null. */
   leaderContactMs: number | null;
+  /** Why this laptop stopped following the class (its Quorum is too old, its disk failed), as a sentence; null while it follows. */
+  stopped: string | null;
 }
 
 export interface NodeStatus {

@@ -12,6 +12,9 @@ import { comment, excuse, grade, returnGrade } from './handlers/grading';
 import { shareKeys } from './handlers/keys';
 import { answerJoinRequest, requestToJoin, setJoinApproval } from './handlers/join-approval';
 import { readmitStudent } from './handlers/readmission';
+import { adoptRules, noteRules } from './handlers/rules';
+import { CLASS_RULES } from '../../shared/classroom/rules';
+import { classRules, requireKnownRules } from './class-rules';
 import { Rejection } from './rejection';
 import { signerOf } from './signers';
 import { verifyCommand } from './signing';
@@ -38,6 +41,8 @@ const handlers: { [T in LogCommand['type']]: Handler<Extract<LogCommand, { type:
   setJoinApproval,
   requestToJoin,
   answerJoinRequest,
+  noteRules,
+  adoptRules,
 };
 
 /** Commands someone outside the class may send: creating it, and joining it with the code. */
@@ -45,10 +50,20 @@ const OPEN_TO_NON_MEMBERS = new Set<LogCommand['type']>(['createClass', 'joinCla
 
 /**
  * Apply `input` (a signed command parsed from the log) to the class `classId` at `committedAt`
- * (the leader's clock when it was proposed; the class clock never goes back). Never throws for
- * a bad command: the result says why it was refused. Must run inside the caller's transaction.
+ * (the leader's clock when it was proposed; the class clock never goes back), by rules up to
+ * `knownRules`. Never throws for a bad command: the result says why it was refused. Throws
+ * NeedsNewerQuorumError, changing nothing, where the class needs newer rules than it knows.
+ * Must run inside the caller's transaction.
  */
-export function applyClassroomCommand(db: Database.Database, classId: string, input: unknown, committedAt: number): ClassroomResult {
+export function applyClassroomCommand(
+  db: Database.Database,
+  classId: string,
+  input: unknown,
+  committedAt: number,
+  knownRules: number = CLASS_RULES,
+): ClassroomResult {
+  // Before anything is read by rules this build might not share with the class (a snapshot may have brought newer ones).
+  requireKnownRules(db, classRules(db), knownRules);
   const shape = signedCommand.check(input, 'command');
   if (shape) return rejected('MALFORMED', `The command could not be read: ${shape}.`, null, null);
   const signed = input as SignedCommand;
@@ -66,7 +81,7 @@ export function applyClassroomCommand(db: Database.Database, classId: string, in
   const member = signer.replaced ? undefined : memberOf(db, authorId);
   const author = member && member.removed_at === null ? member : null;
   const { command } = signed;
-  const context: CommandContext = { db, signed, authorId, author, now };
+  const context: CommandContext = { db, signed, authorId, author, now, knownRules };
   try {
     if (signer.replaced) {
       throw new Rejection('NOT_A_MEMBER', 'This was signed with the key of a laptop its owner lost: a teacher re-admitted them on a new laptop, so this key no longer acts in the class.');

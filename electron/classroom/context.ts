@@ -40,6 +40,8 @@ export interface CommandContext {
   author: MemberRow | null;
   /** The committed time of this command by the class clock. */
   now: number;
+  /** The newest class rules this build applies (shared/classroom/rules.ts). */
+  knownRules: number;
 }
 
 export type Handler<C extends LogCommand> = (context: CommandContext, command: C) => void;

@@ -7,6 +7,7 @@ import { migrate003SealedItems } from './migrations/003-sealed-items';
 import { migrate004ClassSecrets } from './migrations/004-class-secrets';
 import { migrate005JoinApproval } from './migrations/005-join-approval';
 import { migrate006Readmissions } from './migrations/006-readmissions';
+import { migrate007ClassRules } from './migrations/007-class-rules';
 export { signCommand, verifyCommand, userIdOf } from './signing';
 export { assignments, currentJoinCode, gradebook, members, rejectionsFor, submission } from './queries';
 export { gradebookCsv } from './gradebook-csv';
@@ -15,6 +16,7 @@ export { Rejection } from './rejection';
 export { currentMember } from './context';
 export { signerOf, type Signer } from './signers';
 export { statement } from './statements';
+export { classRules, laptopsBehindOn, noteableRules } from './class-rules';
 export { boxKeyPairFromPkcs8, boxKeyPkcs8, generateBoxKeyPair, type BoxKeyPair } from './sealing/box';
 export { BoxOpener, NO_KEYS, type ItemOpener } from './sealing/opener';
 export { sealCommand, SealingError, itemsToShare, shareKeysBatches } from './sealing/seal-command';
@@ -28,6 +30,7 @@ export const CLASSROOM_MIGRATIONS = [
   migrate004ClassSecrets,
   migrate005JoinApproval,
   migrate006Readmissions,
+  migrate007ClassRules,
 ] as const;
 
 /** The tables holding the classroom's state: snapshotted, digested, replicated. */

@@ -29,6 +29,8 @@ export interface CliOptions {
   snapshotEvery?: number;
   /** How long a "minute" of the backup schedule lasts, for tests; absent unless given (a real minute). */
   backupMinuteMs?: number;
+  /** Act as a Quorum that knows class rules up to this, for tests of laptops on different versions; absent unless given. */
+  classRules?: number;
 }
 
 export type ParsedArguments = { kind: 'run'; options: CliOptions } | { kind: 'help' } | { kind: 'error'; message: string };
@@ -58,6 +60,8 @@ Options:
                            applied since the last snapshot (default 10000); small values make
                            snapshots, and sending them to laptops that fell behind, frequent
   --backup-minute-ms <n>   for tests: a minute of the backup schedule lasts n ms (1000 to 60000)
+  --class-rules <n>        for tests: act as a Quorum that knows class rules up to n (1 to 99),
+                           to try laptops on different versions of Quorum side by side
   --help                   show this text
 
 stdout has one line per milestone, a word and a JSON object:
@@ -94,6 +98,7 @@ const OPTION_SPECS: Record<string, OptionSpec> = {
   'http-api': { takesValue: false },
   'snapshot-every': { takesValue: true },
   'backup-minute-ms': { takesValue: true },
+  'class-rules': { takesValue: true },
   help: { takesValue: false },
 };
 
@@ -160,6 +165,7 @@ function checkOptions(
   }
   const snapshotEvery = value('snapshot-every');
   const backupMinuteMs = value('backup-minute-ms');
+  const classRules = value('class-rules');
   return {
     dataDir: nonEmpty('data-dir', dataDir),
     name: optionalNonEmpty('name', value('name')),
@@ -177,6 +183,7 @@ function checkOptions(
     httpApi,
     ...(snapshotEvery === undefined ? {} : { snapshotEvery: entryCount('snapshot-every', snapshotEvery) }),
     ...(backupMinuteMs === undefined ? {} : { backupMinuteMs: minuteLength(backupMinuteMs) }),
+    ...(classRules === undefined ? {} : { classRules: rulesVersion(classRules) }),
   };
 }
 
@@ -199,6 +206,12 @@ function port(name: string, text: string): number {
 function entryCount(name: string, text: string): number {
   const number = /^\d{1,7}$/.test(text) ? Number(text) : NaN;
   if (!(number >= 1)) throw new UsageError(`--${name} must be a number of log entries from 1 to 9999999, not ${JSON.stringify(text)}`);
+  return number;
+}
+
+function rulesVersion(text: string): number {
+  const number = /^\d{1,2}$/.test(text) ? Number(text) : NaN;
+  if (!(number >= 1)) throw new UsageError(`--class-rules must be a rules version from 1 to 99, not ${JSON.stringify(text)}`);
   return number;
 }
 

@@ -33,6 +33,8 @@ export interface PeerOpenOptions {
   compaction?: Partial<CompactionPolicy>;
   /** How long a minute of the backup schedule lasts, from --backup-minute-ms (tests only). */
   backupMinuteMs?: number;
+  /** The class rules this node acts as knowing, from --class-rules (tests only). */
+  knownRules?: number;
 }
 
 export type OpenPeer = (options: PeerOpenOptions) => Promise<PeerService>;
@@ -202,6 +204,7 @@ async function runNode(run: NodeRun): Promise<number> {
       ...(portServer ? { sealer: portServer.sealer } : {}),
       ...(options.snapshotEvery === undefined ? {} : { compaction: { entries: options.snapshotEvery } }),
       ...(options.backupMinuteMs === undefined ? {} : { backupMinuteMs: options.backupMinuteMs }),
+      ...(options.classRules === undefined ? {} : { knownRules: options.classRules }),
     });
   } catch (error) {
     portServer?.close();

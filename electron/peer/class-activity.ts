@@ -124,6 +124,10 @@ function summarize(who: string, command: LogCommand, nameOf: (userId: string) =>
       return `${who} ${command.approve ? 'let' : 'did not let'} laptop ${command.laptopId.slice(0, 8)} in`;
     case 'readmitStudent':
       return `${who} re-admitted ${student(command.studentId)} on a new laptop`;
+    case 'noteRules':
+      return `${who}’s laptop ${command.laptopId.slice(0, 8)} runs a Quorum that knows class rules ${command.rules}`;
+    case 'adoptRules':
+      return `${who} moved the class onto rules ${command.rules}: laptops with an older Quorum need updating`;
     case 'shareKeys':
       return `${who} let ${nameOf(command.userId) ?? 'a teacher'} read ${command.keys.length === 1 ? 'one earlier item' : `${command.keys.length} earlier items`}`;
   }

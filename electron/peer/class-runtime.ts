@@ -54,6 +54,8 @@ export interface ClassRuntimeOptions {
   mayAdmit?: (laptopId: string, token: string) => string | null;
   /** See RouterOptions.beforeForwarding. */
   beforeForwarding?: (command: Uint8Array, leader: string) => Promise<void>;
+  /** The newest class rules this laptop applies (shared/classroom/rules.ts); tests stand in for other builds with it. */
+  knownRules?: number;
 }
 
 export class ClassRuntime {
@@ -67,7 +69,7 @@ export class ClassRuntime {
   readonly autopilot: Autopilot;
 
   constructor(private readonly options: ClassRuntimeOptions) {
-    this.stateMachine = new ClassState(options.classId);
+    this.stateMachine = new ClassState(options.classId, options.knownRules);
     this.storage = SqliteStorage.open(options.file, this.stateMachine);
     if (options.bootstrap && this.storage.lastIndex() === 0) this.storage.bootstrap([options.laptopId]);
     this.outbox = new Outbox(this.storage.database);

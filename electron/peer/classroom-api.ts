@@ -12,11 +12,14 @@ import {
   approvesJoins,
   assignments,
   BoxOpener,
+  classRules,
   currentJoinCode,
   currentMember,
   gradebook,
   gradebookCsv,
+  laptopsBehindOn,
   members,
+  noteableRules,
   Rejection,
   rejectionsFor,
   sealCommand,
@@ -57,6 +60,8 @@ export class ClassroomApi {
   private readonly openers = new Map<string, BoxOpener>();
   /** Classes whose keys this laptop is passing on now, and when it last looked. */
   private readonly sharing = new Map<string, { running: boolean; lastCheck: number }>();
+  /** The rules steps (followRules) sent in this run, by class, kind and rules. */
+  private readonly rulesSteps = new Set<string>();
 
   constructor(
     /** This laptop's user: their key signs every command they make. */
@@ -154,6 +159,27 @@ export class ClassroomApi {
       state.running = false;
     }
     return shared;
+  }
+
+  /**
+   * Tell the class which rules this laptop's Quorum knows, and on a teacher's laptop move the
+   * class onto them once every laptop of the class knows them (shared/classroom/rules.ts).
+   * Each step is sent once per run of this laptop; a step kept in the outbox is delivered later.
+   */
+  followRules(runtime: ClassRuntime, laptopId: string, knownRules: number): void {
+    const db = runtime.storage.database;
+    let step: LogCommand | null = null;
+    if (noteableRules(db, laptopId, knownRules)) {
+      step = { type: 'noteRules', laptopId, rules: knownRules };
+    } else if (classRules(db) < knownRules && laptopsBehindOn(db, knownRules).length === 0) {
+      const me = currentMember(db, this.userIdIn(runtime));
+      if (me?.role === 'teacher') step = { type: 'adoptRules', rules: knownRules };
+    }
+    if (!step) return;
+    const key = `${runtime.classId} ${step.type} ${knownRules}`;
+    if (this.rulesSteps.has(key)) return;
+    this.rulesSteps.add(key);
+    void this.send(runtime, step, randomBytes(12).toString('base64url'), 0).catch(() => this.rulesSteps.delete(key));
   }
 
   private async send(runtime: ClassRuntime, command: LogCommand, commandId: string, waitMs: number): Promise<CommandOutcome> {

@@ -37,6 +37,8 @@ import { ClassBackups } from './backups/class-backups';
 import type { BackupContext } from './backups/backup-context';
 import type { SecretVault } from './secrets';
 import type { Identity } from './transport';
+import { stoppedSentence } from './group/stopped-sentence';
+import { CLASS_RULES } from '../../shared/classroom/rules';
 
 export interface ClassroomPeerOptions {
   dataDir: string;
@@ -56,6 +58,8 @@ export interface ClassroomPeerOptions {
   backupMinuteMs?: number;
   /** Limits of the background pulls of the files this laptop keeps (`files: 0`: none, for tests of reading). */
   fileKeeping?: Partial<FileKeeperLimits>;
+  /** The newest class rules this laptop applies: CLASS_RULES, except in tests that stand in for an older or newer Quorum. */
+  knownRules?: number;
 }
 
 // Addresses rarely change: exchange on every new connection, and otherwise seldom, since each
@@ -203,6 +207,11 @@ export class ClassroomPeer implements PeerService {
     return this.transport.laptopId;
   }
 
+  /** The newest class rules this laptop's Quorum applies (shared/classroom/rules.ts). */
+  private get knownRules(): number {
+    return this.options.knownRules ?? CLASS_RULES;
+  }
+
   private async start(): Promise<void> {
     // A laptop of the class that was away when a member was removed knows only an earlier secret.
     // The class's own laptops are let in with it; anyone else (the removed member's laptop, or a
@@ -311,6 +320,7 @@ export class ClassroomPeer implements PeerService {
   private followLog(runtime: ClassRuntime): void {
     this.doors.sync(runtime.classId, currentJoinCode(runtime.storage.database));
     this.syncSecrets(runtime);
+    this.classroom.followRules(runtime, this.laptopId, this.knownRules);
     // Only once out of the Raft group: a voter's own vote may be needed to take it out.
     const { voters, learners, votersOutgoing, learnersNext } = runtime.group.config();
     const inGroup = new Set([...voters, ...learners, ...votersOutgoing, ...learnersNext]);
@@ -380,6 +390,7 @@ export class ClassroomPeer implements PeerService {
       laptopId: this.laptopId,
       file: join(this.options.dataDir, 'classes', `${entry.classId}.sqlite`),
       bootstrap,
+      knownRules: this.knownRules,
       timing: this.timing,
       send: (to, message) => void this.transport.send(to, entry.classId, message),
       request: (to, payload, timeoutMs) => this.transport.request(to, entry.classId, payload, timeoutMs),
@@ -636,7 +647,7 @@ export class ClassroomPeer implements PeerService {
       name,
       role: status.role,
       term: status.term,
-      leader: status.leader,
+      leader: runtime.group.leader(),
       commit: status.commit,
       applied: runtime.storage.appliedIndex(),
       voters,
@@ -645,6 +656,7 @@ export class ClassroomPeer implements PeerService {
       outbox: runtime.outbox.size(),
       digest: runtime.storage.digest(),
       leaderContactMs: runtime.group.leaderContactMs(),
+      stopped: stoppedSentence(runtime.group.stoppedBy()),
     };
   }
 

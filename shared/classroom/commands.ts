@@ -241,6 +241,10 @@ export const logCommand = tagged('type', {
     userId: boundedText(64),
     keys: list(object({ itemId: idText, key: wrappedKey }), LIMITS.sharedKeys),
   }),
+  /** A member's laptop says which class rules its build of Quorum can apply (shared/classroom/rules.ts). */
+  noteRules: object({ type: literal('noteRules'), laptopId: boundedText(64), rules: wholeNumber(1, 2 ** 31) }),
+  /** A teacher's laptop moves the class onto newer rules, once every laptop of the class knows them. */
+  adoptRules: object({ type: literal('adoptRules'), rules: wholeNumber(2, 2 ** 31) }),
 });
 export type LogCommand = Infer<typeof logCommand>;
 export type LogCommandType = LogCommand['type'];

@@ -56,6 +56,7 @@ describe('parseArguments', () => {
     [['--data-dir', 'd', '--http-api'], { httpApi: true }],
     [['--data-dir', 'd', '--snapshot-every', '20'], { snapshotEvery: 20 }],
     [['--data-dir', 'd', '--backup-minute-ms', '5000'], { backupMinuteMs: 5000 }],
+    [['--data-dir', 'd', '--class-rules', '2'], { classRules: 2 }],
   ])('accepts %j', (argv, expected) => {
     expect(parseArguments(argv)).toEqual({ kind: 'run', options: { ...defaults, dataDir: 'd', ...expected } });
   });
@@ -78,6 +79,7 @@ describe('parseArguments', () => {
     [['--data-dir', 'd', '--port', '70000'], /^--port must be a port number from 0 to 65535, not "70000"$/],
     [['--data-dir', 'd', '--snapshot-every', '0'], /^--snapshot-every must be a number of log entries from 1 to 9999999, not "0"$/],
     [['--data-dir', 'd', '--backup-minute-ms', '999'], /^--backup-minute-ms must be a number of milliseconds from 1000 to 60000, not "999"$/],
+    [['--data-dir', 'd', '--class-rules', '0'], /^--class-rules must be a rules version from 1 to 99, not "0"$/],
     [['--data-dir', 'd', '--port', '-1'], /^--port must be a port number/],
     [['--data-dir', 'd', '--port', '12ab'], /^--port must be a port number/],
     [['--data-dir', 'd', '--port', '4.5'], /^--port must be a port number/],

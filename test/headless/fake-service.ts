@@ -27,6 +27,7 @@ export const classStatus: ClassStatus = {
   outbox: 0,
   digest: 'ab'.repeat(32),
   leaderContactMs: 0,
+  stopped: null,
 };
 
 export const nodeStatus: NodeStatus = {

@@ -2,7 +2,7 @@
 // the transport. This is the Ready loop of ARCHITECTURE.md: persist (one transaction), then
 // send, then apply (one transaction with the applied index), then advance; one pass handles
 // everything that arrived since the last, so under load one fsync carries many writes.
-import { RaftNode, type ConfChange, type ConfState, type Entry, type Message, type RandomSource, type Ready, type Status } from '../../raft';
+import { NotLeaderError, RaftNode, type ConfChange, type ConfState, type Entry, type Message, type RandomSource, type Ready, type Status } from '../../raft';
 import type { CompactionPolicy, SqliteStorage } from '../storage';
 import type { Logger } from '../transport/types';
 
@@ -62,6 +62,8 @@ export class RaftGroup<Result> {
   private timer: ReturnType<typeof setInterval> | null = null;
   private scheduled = false;
   private stopped = false;
+  /** What stopped the Ready loop, if something did (not set by an orderly stop). */
+  private failure: unknown = null;
   private lastRoleKey = '';
   /** When we last heard from the leader (any message from it), for staleness stamps. */
   private leaderContactAt: number | null = null;
@@ -112,6 +114,11 @@ export class RaftGroup<Result> {
     this.reads.clear();
   }
 
+  /** What stopped this group while it ran (a disk that failed, an entry this Quorum can't apply), or null. */
+  stoppedBy(): unknown {
+    return this.failure;
+  }
+
   /** A Raft message from `from` (already authenticated by the transport). */
   step(from: string, message: Message): void {
     if (this.stopped || message.from !== from) return;
@@ -126,12 +133,14 @@ export class RaftGroup<Result> {
    * entry is applied here, with the state machine's result.
    */
   propose(data: Uint8Array): Promise<{ index: number; result: Result }> {
+    if (this.stopped) return Promise.reject(new NotLeaderError(null));
     const { index, term } = this.node.propose(data);
     this.schedule();
     return new Promise((resolve, reject) => this.proposals.set(index, { term, resolve, reject }));
   }
 
   proposeConfChange(change: ConfChange): Promise<{ index: number; result: Result }> {
+    if (this.stopped) return Promise.reject(new NotLeaderError(null));
     const { index, term } = this.node.proposeConfChange(change);
     this.schedule();
     return new Promise((resolve, reject) => this.proposals.set(index, { term, resolve, reject }));
@@ -177,11 +186,12 @@ export class RaftGroup<Result> {
   }
 
   isLeader(): boolean {
-    return this.node.softState().role === 'leader';
+    return !this.stopped && this.node.softState().role === 'leader';
   }
 
+  /** The leader as this laptop knows it; none once this group stopped (nothing sent here could be applied here). */
   leader(): string | null {
-    return this.node.softState().leader;
+    return this.stopped ? null : this.node.softState().leader;
   }
 
   /** Run the Ready loop soon, once, however many inputs arrive before it runs. */
@@ -193,8 +203,10 @@ export class RaftGroup<Result> {
       try {
         this.processReady();
       } catch (error) {
-        // A failing disk write must not be acknowledged to anyone: stop this group loudly.
-        this.options.logger.error('the class stopped after a storage failure', { error: String(error) });
+        // A failing disk write must not be acknowledged to anyone, nor an entry this laptop
+        // can't apply as the others do skipped: stop this group loudly, and keep why.
+        this.options.logger.error('the class stopped on this laptop', { error: String(error) });
+        this.failure = error;
         this.stop();
       }
     });

@@ -5,6 +5,7 @@
 // class really has no leader.
 import type { RecoveryPlan } from '../../../shared/api';
 import type { ClassRuntime } from '../class-runtime';
+import { stoppedSentence } from '../group/stopped-sentence';
 import { ServiceError } from '../service';
 import type { Logger } from '../transport/types';
 import { liveLeader, planRecovery } from './plan';
@@ -66,6 +67,8 @@ export async function gatherPlan(context: RecoveryContext): Promise<{ plan: Reco
 
 /** Recover the class if the plan allows it; resolves once a leader is back. */
 export async function recoverClass(context: RecoveryContext): Promise<{ leader: string; term: number }> {
+  const stopped = stoppedSentence(context.runtime.group.stoppedBy());
+  if (stopped) throw new ServiceError('RECOVERY_NOT_POSSIBLE', stopped);
   const { plan, minTerm } = await gatherPlan(context);
   if (!plan.possible || !plan.source) throw new ServiceError('RECOVERY_NOT_POSSIBLE', plan.reason);
   const { runtime, laptopId, logger } = context;
@@ -105,6 +108,7 @@ export function answerRecoveryRequest(context: RecoveryContext, from: string, pa
   if (request.kind === 'probe') return encodeRecoveryReply({ kind: 'probe', ...logPosition(runtime) });
   // The asking laptop decided; this one checks that it may, with what it knows itself.
   if (!context.teachers().includes(from)) return encodeRecoveryReply({ kind: 'refused', reason: 'only a teacher’s laptop may recover the class' });
+  if (runtime.group.stoppedBy() !== null) return encodeRecoveryReply({ kind: 'refused', reason: 'this laptop stopped following the class and must be restarted or updated first' });
   const leader = liveLeader(logPosition(runtime));
   if (leader !== null) return encodeRecoveryReply({ kind: 'refused', reason: `the class has a leader (${leader})` });
   context.logger.warn('rebuilding the class from this laptop, as a teacher’s laptop asked', { classId: runtime.classId, teacher: from });

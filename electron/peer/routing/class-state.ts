@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import type { Entry } from '../../raft';
 import type { ClassroomResult } from '../../../shared/classroom/commands';
 import { applyClassroomCommand, CLASSROOM_MIGRATIONS, CLASSROOM_TABLES } from '../../classroom';
+import { CLASS_RULES } from '../../../shared/classroom/rules';
 import { KeyValueStateMachine, type KeyValueResult, type StateMachine } from '../storage';
 import { migrate001KeyValue } from '../storage/key-value/migrations/001-key-value';
 import { applyOnce, migrateSessions, SESSION_TABLES, type SessionResult } from './sessions';
@@ -21,14 +22,18 @@ export class ClassState implements StateMachine<ClassStateResult> {
   readonly tables = ['kv', ...SESSION_TABLES, ...CLASSROOM_TABLES];
   private readonly keyValue = new KeyValueStateMachine();
 
-  constructor(private readonly classId: string) {}
+  constructor(
+    private readonly classId: string,
+    /** The newest class rules this laptop's Quorum applies; tests stand in for other builds with it. */
+    private readonly knownRules: number = CLASS_RULES,
+  ) {}
 
   apply(db: Database.Database, entry: Entry): ClassStateResult {
     return applyOnce(db, entry, (command, proposedAt): ClassCommandResult => {
       const parsed = parse(command);
       if (isKeyValueCommand(parsed)) return { kind: 'keyValue', ...this.keyValue.apply(db, { ...entry, type: 'normal', data: command }) };
       // Unstamped (never from a laptop of ours): the class clock stays where it is.
-      return { kind: 'classroom', ...applyClassroomCommand(db, this.classId, parsed, proposedAt ?? 0) };
+      return { kind: 'classroom', ...applyClassroomCommand(db, this.classId, parsed, proposedAt ?? 0, this.knownRules) };
     });
   }
 

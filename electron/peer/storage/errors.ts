@@ -39,6 +39,20 @@ export class InvalidSnapshotError extends Error {
   }
 }
 
+/**
+ * This laptop's Quorum is older than what the class now needs: the class moved onto rules it
+ * cannot apply, or a laptop sent it a snapshot in a newer format. Nothing was applied or changed;
+ * the same build stops at the same place every time, and an updated one carries on from there.
+ */
+export class NeedsNewerQuorumError extends Error {
+  readonly code = 'NEEDS_NEWER_QUORUM';
+
+  constructor(detail: string) {
+    super(`this laptop's Quorum is too old for the class: ${detail}`);
+    this.name = 'NeedsNewerQuorumError';
+  }
+}
+
 /** The sentence shown for each open failure; `detail` adds what SQLite or the OS said, if useful. */
 export function openErrorMessage(code: StorageOpenErrorCode, path: string, detail?: string): string {
   switch (code) {

@@ -3,7 +3,7 @@ export { SqliteStorage, type AppliedEntry, type CompactionPolicy, type Persistab
 export type { StateMachine } from './state-machine';
 export type { Migration } from './migrate';
 export { raftMigrations } from './migrations';
-export { StorageOpenError, InvalidSnapshotError, type StorageOpenErrorCode } from './errors';
+export { StorageOpenError, InvalidSnapshotError, NeedsNewerQuorumError, type StorageOpenErrorCode } from './errors';
 export { QUORUM_APPLICATION_ID } from './file-format';
 export {
   KeyValueStateMachine,

@@ -2,7 +2,7 @@
 // of which state machine (and schema version) wrote it. An image is what `serialize()` returns,
 // so a receiver can open it with SQLite and check it completely before changing anything.
 import Database from 'better-sqlite3';
-import { InvalidSnapshotError } from './errors';
+import { InvalidSnapshotError, NeedsNewerQuorumError } from './errors';
 import { QUORUM_APPLICATION_ID, SQLITE_HEADER } from './file-format';
 import { columnNames, copyRows, creationSql, quoteIdentifier } from './table-info';
 import type { StateMachine } from './state-machine';
@@ -32,8 +32,9 @@ export function createImage(db: Database.Database, stateMachine: StateMachine<un
 
 /**
  * Open received image bytes and check that they can replace the state tables of `db`: a sound
- * SQLite image, written by Quorum, by the same state machine at the same schema version, with
- * every table present and shaped like ours. The caller closes the returned handle.
+ * SQLite image, written by Quorum, by the same state machine at our schema version or an earlier
+ * one (migrated here to ours), with every table present and shaped like ours. An image from a
+ * newer schema is refused with NeedsNewerQuorumError. The caller closes the returned handle.
  */
 export function openImage(
   data: Uint8Array,
@@ -54,7 +55,7 @@ export function openImage(
     return image;
   } catch (error) {
     image.close();
-    if (error instanceof InvalidSnapshotError) throw error;
+    if (error instanceof InvalidSnapshotError || error instanceof NeedsNewerQuorumError) throw error;
     throw new InvalidSnapshotError('its bytes are not a readable database image', { cause: error });
   }
 }
@@ -73,10 +74,16 @@ function checkImage(image: Database.Database, db: Database.Database, stateMachin
   if (info.length !== 1 || info[0]!.component !== stateMachine.name) {
     throw new InvalidSnapshotError(`the image does not hold ${stateMachine.name} state`);
   }
-  if (info[0]!.version !== schemaVersion) {
-    throw new InvalidSnapshotError(
-      `the image holds ${stateMachine.name} tables at version ${info[0]!.version}, this replica is at ${schemaVersion}`,
-    );
+  const version = info[0]!.version;
+  if (!Number.isSafeInteger(version) || version < 1) throw new InvalidSnapshotError(`the image says its tables are at version ${String(version)}`);
+  if (version > schemaVersion) {
+    throw new NeedsNewerQuorumError(`a laptop sent ${stateMachine.name} tables at version ${version}; this Quorum knows versions up to ${schemaVersion}`);
+  }
+  // From a laptop not yet updated: brought up to date by the very migrations this laptop ran on its own file.
+  if (version < schemaVersion) {
+    image.transaction(() => {
+      for (const migration of stateMachine.migrations.slice(version, schemaVersion)) migration(image);
+    })();
   }
   for (const table of stateMachine.tables) {
     const theirs = columnNames(image, table);

@@ -123,7 +123,8 @@ export function votersInReach(status: ClassStatus, self: string): { here: number
 
 /** No leader in touch, and fewer voting laptops in reach than a majority of the voters. */
 export function tooFewVoters(status: ClassStatus | null, self: string | null): boolean {
-  if (!status || self === null || isInTouch(status) || status.voters.length === 0) return false;
+  // A laptop that stopped following the class is no place to rebuild it from.
+  if (!status || self === null || status.stopped !== null || isInTouch(status) || status.voters.length === 0) return false;
   const { here, total } = votersInReach(status, self);
   return here < Math.floor(total / 2) + 1;
 }

@@ -2,7 +2,7 @@
 // give the same digest; compaction by size; and images that cannot be installed refused.
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { InvalidSnapshotError, KeyValueStateMachine, SqliteStorage, type StateMachine } from '../../../electron/peer/storage';
+import { InvalidSnapshotError, KeyValueStateMachine, NeedsNewerQuorumError, SqliteStorage, type StateMachine } from '../../../electron/peer/storage';
 import { InvalidArgumentError, SnapshotOutOfDateError, type Snapshot } from '../../../electron/raft';
 import { addVoter, conf, openKeyValue, put, remove, useTempDir } from './helpers';
 
@@ -105,9 +105,9 @@ describe('installing a snapshot', () => {
       reason: /columns \(key, value, extra\)/,
     },
     {
-      name: 'an image from a newer schema version',
-      data: (image) => alteredImage(image, (db) => db.exec('UPDATE quorum_snapshot SET schema_version = 2')),
-      reason: /version 2, this replica is at 1/,
+      name: 'an image that says its tables are at no version',
+      data: (image) => alteredImage(image, (db) => db.exec('UPDATE quorum_snapshot SET schema_version = 0')),
+      reason: /at version 0/,
     },
     {
       name: 'an image of another state machine',
@@ -131,6 +131,46 @@ describe('installing a snapshot', () => {
     expect(() => install(follower, bad)).toThrow(InvalidSnapshotError);
     expect(() => install(follower, bad)).toThrow(reason);
     expect(observe()).toEqual(before);
+  });
+});
+
+describe('snapshots between laptops on different versions of Quorum', () => {
+  /** The key-value state machine as a later Quorum might have it: one more migration, a new column. */
+  const laterKv: StateMachine<ReturnType<KeyValueStateMachine['apply']>> = {
+    name: kv.name,
+    migrations: [...kv.migrations, (db) => db.exec("ALTER TABLE kv ADD COLUMN note TEXT NOT NULL DEFAULT ''")],
+    tables: kv.tables,
+    apply: (db, entry) => kv.apply(db, entry),
+  };
+
+  it('brings an image from an earlier version up to this laptop’s, as the laptop brought its own file', () => {
+    const older = replicaWithWrites('older.db', 200);
+    const snapshot = older.createSnapshot();
+    older.close();
+    const updated = SqliteStorage.open(dir.path('updated.db'), laterKv);
+    updated.bootstrap(['a']);
+    install(updated, snapshot);
+    expect(updated.appliedIndex()).toBe(snapshot.meta.index);
+    // The older laptop, updated in its turn, migrates its own file: both copies agree.
+    const olderUpdated = SqliteStorage.open(dir.path('older.db'), laterKv);
+    expect(updated.digest()).toBe(olderUpdated.digest());
+    expect(updated.database.prepare('SELECT count(*) FROM kv WHERE note = ?').pluck().get('')).toBe(50);
+    updated.close();
+    olderUpdated.close();
+  });
+
+  it('refuses an image from a later version as needing a newer Quorum, and changes nothing', () => {
+    const later = SqliteStorage.open(dir.path('later.db'), laterKv);
+    later.bootstrap(['a']);
+    later.persist({ entries: [2, 3, 4, 5].map((index) => put(index, 1, `key-${index}`, 'value')), hardState: { term: 1, vote: 'a', commit: 5 } });
+    later.applyCommitted(later.entries(1, 6), conf(['a']));
+    const snapshot = later.createSnapshot();
+    const older = replicaWithWrites('older.db', 1);
+    const before = { digest: older.digest(), initial: older.initialState(), last: older.lastIndex() };
+    expect(() => install(older, snapshot)).toThrow(NeedsNewerQuorumError);
+    expect(() => install(older, snapshot)).toThrow(/version 2; this Quorum knows versions up to 1/);
+    expect({ digest: older.digest(), initial: older.initialState(), last: older.lastIndex() }).toEqual(before);
+    later.close();
   });
 });
 
