@@ -60,6 +60,8 @@ export function run(command: string, args: string[], input?: string): Promise<Co
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr || (error && code !== 0 ? error.message : '')) });
     });
+    // A command that is not installed closes its stdin at once: the exec error above says so, not an EPIPE thrown from nowhere.
+    child.stdin?.on('error', () => undefined);
     if (input !== undefined) child.stdin?.end(input);
   });
 }
