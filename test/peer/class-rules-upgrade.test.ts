@@ -10,8 +10,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClassRuntime } from '../../electron/peer/class-runtime';
 import type { ClassroomPeer } from '../../electron/peer/classroom-peer';
-import type { ClassroomCommand } from '../../shared/classroom/commands';
-import { applied, classStatus, connectAll, eventually, Laptops } from './support';
+import { applied, classStatus, connectAll, eventually, Laptops, publishedAssignment } from './support';
 
 const laptops = new Laptops();
 afterEach(() => laptops.cleanUp());
@@ -75,17 +74,7 @@ async function allAgree(classId: string, all: Laptop[]): Promise<void> {
   );
 }
 
-const lab: Extract<ClassroomCommand, { type: 'createAssignment' }> = {
-  type: 'createAssignment',
-  assignmentId: 'lab-0001',
-  title: 'Pendulums',
-  instructions: '',
-  pointsPossible: 20,
-  dueAt: null,
-  cutOffAt: null,
-  materials: [],
-  published: true,
-};
+const lab = publishedAssignment('lab-0001', 'Pendulums');
 
 describe('moving a class onto newer rules', () => {
   it('waits for the last laptop to be updated, and then every laptop moves on together', async () => {

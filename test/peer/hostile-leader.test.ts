@@ -12,7 +12,7 @@ import { decodeEnvelope } from '../../electron/peer/routing/envelope';
 import { unstampWrite } from '../../electron/peer/routing/leader-stamp';
 import { generateIdentity, loadOrCreateIdentity, silentLogger } from '../../electron/peer/transport';
 import type { ClassroomCommand } from '../../shared/classroom/commands';
-import { applied, classroomOf, classStatus, eventually, Laptops } from './support';
+import { applied, classroomOf, classStatus, eventually, Laptops, publishedAssignment } from './support';
 
 const laptops = new Laptops();
 afterEach(() => laptops.cleanUp());
@@ -53,17 +53,7 @@ describe('a modified laptop leading the class', () => {
     const [ana, ben] = students as [ClassroomPeer, ClassroomPeer];
     const all = [teacher, ana, ben];
     const anaId = (await ana.methods.classroom({ classId })).me.userId;
-    await applied(teacher, classId, {
-      type: 'createAssignment',
-      assignmentId: 'lab-pendulum',
-      title: 'Pendulum lab',
-      instructions: '',
-      pointsPossible: 20,
-      dueAt: null,
-      cutOffAt: null,
-      materials: [],
-      published: true,
-    });
+    await applied(teacher, classId, publishedAssignment('lab-pendulum', 'Pendulum lab'));
     await eventually('the assignment on Ana’s laptop', async () => (await ana.methods.classroom({ classId })).assignments.length === 1);
     await applied(ana, classId, { type: 'saveDraft', assignmentId: 'lab-pendulum', baseVersion: 0, text: 'Ten swings took 14.2 s.', files: [] });
     await applied(ana, classId, { type: 'turnIn', assignmentId: 'lab-pendulum' });

@@ -16,7 +16,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ClassroomPeer } from '../../electron/peer/classroom-peer';
 import { ClassState } from '../../electron/peer/routing/class-state';
 import { SqliteStorage } from '../../electron/peer/storage';
-import { applied, classroomOf, classStatus, eventually, Laptops } from './support';
+import { applied, classroomOf, classStatus, eventually, Laptops, publishedAssignment } from './support';
 
 const laptops = new Laptops();
 afterEach(() => laptops.cleanUp());
@@ -268,17 +268,7 @@ describe('what a classmate’s laptop holds', () => {
 describe('a teacher added to a class with work in it', () => {
   it('reads the earlier work, its file, grades and comments once the teacher’s laptop has passed the keys on', async () => {
     const { teacher, ana, ben: okafor, classId } = await classroomOfThree();
-    await applied(teacher, classId, {
-      type: 'createAssignment',
-      assignmentId: 'lab-pendulum',
-      title: TITLE,
-      instructions: '',
-      pointsPossible: 20,
-      dueAt: null,
-      cutOffAt: null,
-      materials: [],
-      published: true,
-    });
+    await applied(teacher, classId, publishedAssignment('lab-pendulum', TITLE));
     const anaId = (await ana.methods.classroom({ classId })).me.userId;
     const okaforId = (await okafor.methods.classroom({ classId })).me.userId;
     await eventually('the assignment on Ana’s laptop', async () => (await ana.methods.classroom({ classId })).assignments.length === 1);

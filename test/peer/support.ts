@@ -88,3 +88,8 @@ export async function applied(peer: ClassroomPeer, classId: string, command: Cla
   const outcome = await peer.methods.submitCommand({ classId, command, waitMs });
   if (outcome.status !== 'applied' || outcome.result.status !== 'applied') throw new Error(`not applied: ${JSON.stringify(outcome)}`);
 }
+
+/** A published assignment out of 20 points, with no due date: what most peer tests hand out. */
+export function publishedAssignment(assignmentId: string, title: string): Extract<ClassroomCommand, { type: 'createAssignment' }> {
+  return { type: 'createAssignment', assignmentId, title, instructions: '', pointsPossible: 20, dueAt: null, cutOffAt: null, materials: [], published: true };
+}
