@@ -41,8 +41,13 @@ export interface ClassStatus {
   peers: PeerInfo[];
   /** Writes made here and not yet applied by the class. */
   outbox: number;
-  /** SHA-256 of the state machine at `applied`, to compare replicas. */
+  /** SHA-256 of the state machine at `digestAt`, to compare replicas. */
   digest: string;
+  /**
+   * The applied index `digest` is of: `applied` in an answer to `status`; in a pushed status, up
+   * to a second behind it while the class is busy (hashing a whole class many times a second would cost more than the writes).
+   */
+  digestAt: number;
   /** Milliseconds since this laptop last heard from the leader (0 on the leader), or null. */
   leaderContactMs: number | null;
   /** Why this laptop stopped following the class (its Quorum is too old, its disk failed), as a sentence; null while it follows. */

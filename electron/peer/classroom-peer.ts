@@ -72,6 +72,8 @@ const JOIN_RETRY_MS = 300;
 const JOIN_WAIT_MS = 20_000;
 /** How long joinClass waits for a teacher to let this laptop in, once told to wait (LONG_CALLS_MS in electron/ipc/peer-relay.ts allows it). */
 const JOIN_APPROVAL_WAIT_MS = 30 * 60_000;
+/** How old the digest in a pushed status may be while the class applies entries (ClassStatus.digestAt). */
+const PUSHED_DIGEST_MAX_AGE_MS = 1000;
 /** One readFile answer carries at most this much (base64 makes it a third larger). */
 const MAX_FILE_READ_BYTES = 512 * 1024;
 
@@ -299,7 +301,7 @@ export class ClassroomPeer implements PeerService {
 
   private emitStatus(): void {
     if (!this.listeners.get('status')?.size) return;
-    for (const runtime of this.classes.values()) this.emit('status', this.classStatus(runtime));
+    for (const runtime of this.classes.values()) this.emit('status', this.classStatus(runtime, PUSHED_DIGEST_MAX_AGE_MS));
   }
 
   // ---- classes --------------------------------------------------------------------------
@@ -622,7 +624,8 @@ export class ClassroomPeer implements PeerService {
     return '127.0.0.1';
   }
 
-  private classStatus(runtime: ClassRuntime): ClassStatus {
+  /** The status of one class; its digest may be up to `digestMaxAgeMs` old (see ClassStatus.digestAt). */
+  private classStatus(runtime: ClassRuntime, digestMaxAgeMs = 0): ClassStatus {
     const status = runtime.group.status();
     const { voters, learners } = status.config;
     const connected = new Set(this.transport.connectedPeers(runtime.classId));
@@ -642,6 +645,7 @@ export class ClassroomPeer implements PeerService {
       };
     });
     const name = ClassroomApi.className(runtime) ?? this.registry.get(runtime.classId)?.name ?? '';
+    const { index: digestAt, digest } = runtime.storage.recentDigest(digestMaxAgeMs);
     return {
       classId: runtime.classId,
       name,
@@ -654,7 +658,8 @@ export class ClassroomPeer implements PeerService {
       learners,
       peers,
       outbox: runtime.outbox.size(),
-      digest: runtime.storage.digest(),
+      digest,
+      digestAt,
       leaderContactMs: runtime.group.leaderContactMs(),
       stopped: stoppedSentence(runtime.group.stoppedBy()),
     };

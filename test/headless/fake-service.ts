@@ -26,6 +26,7 @@ export const classStatus: ClassStatus = {
   ],
   outbox: 0,
   digest: 'ab'.repeat(32),
+  digestAt: 12,
   leaderContactMs: 0,
   stopped: null,
 };

@@ -65,7 +65,7 @@ export class SqliteStorage<Result = unknown> implements Storage {
   private cached: Cached;
   /** The last snapshot with its image, read lazily: only a leader sending it needs the bytes. */
   private snapshotWithData: Snapshot | null = null;
-  private lastDigest: { index: number; digest: string } | null = null;
+  private lastDigest: { index: number; digest: string; at: number } | null = null;
 
   /**
    * Open the class file at `path`, creating it if missing. Throws `StorageOpenError` (the file
@@ -278,10 +278,21 @@ export class SqliteStorage<Result = unknown> implements Storage {
 
   /** SHA-256 (hex) of the applied index and the state tables in canonical order; equal on replicas in sync. */
   digest(): string {
-    // Hashing every table is the costly part of a status; the tables change only with the applied index.
+    return this.recentDigest(0).digest;
+  }
+
+  /**
+   * The digest as of an applied index at most `maxAgeMs` old: the last one taken if it was taken
+   * that recently, even though entries were applied since. Hashing every table is the costly part
+   * of a status, and grows with the class; a status pushed many times a second while the class
+   * is busy takes this one.
+   */
+  recentDigest(maxAgeMs: number): { index: number; digest: string } {
     const index = this.cached.applied.index;
-    if (this.lastDigest?.index !== index) this.lastDigest = { index, digest: digestState(this.db, this.stateMachine.tables, index) };
-    return this.lastDigest.digest;
+    const last = this.lastDigest;
+    if (last && (last.index === index || performance.now() - last.at < maxAgeMs)) return { index: last.index, digest: last.digest };
+    this.lastDigest = { index, digest: digestState(this.db, this.stateMachine.tables, index), at: performance.now() };
+    return { index, digest: this.lastDigest.digest };
   }
 
   /**

@@ -222,6 +222,23 @@ describe('digest', () => {
     expect(one.digest()).not.toBe(before);
   });
 
+  it('may be one taken a moment ago, saying at which index, when asked for a recent one', () => {
+    const storage = openKeyValue(dir.path('recent.db'));
+    storage.persist({ entries: [put(1, 1, 'a', '1'), put(2, 1, 'b', '2')], hardState: { term: 1, vote: null, commit: 2 } });
+    storage.applyCommitted([put(1, 1, 'a', '1')], conf(['a']));
+    const first = storage.recentDigest(0);
+    expect(first).toEqual({ index: 1, digest: storage.digest() });
+    storage.applyCommitted([put(2, 1, 'b', '2')], conf(['a']));
+    // Within the minute: the one taken at index 1, said to be of index 1.
+    expect(storage.recentDigest(60_000)).toEqual(first);
+    // Exactly: the digest at the applied index, which is then the recent one too.
+    const now = storage.recentDigest(0);
+    expect(now.index).toBe(2);
+    expect(now.digest).not.toBe(first.digest);
+    expect(storage.digest()).toBe(now.digest);
+    expect(storage.recentDigest(60_000)).toEqual(now);
+  });
+
   it('tells apart values of different SQLite types', () => {
     const typed: StateMachine<null> = {
       name: 'typed',
