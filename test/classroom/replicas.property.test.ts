@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ClassroomCommand } from '../../shared/classroom/commands';
 import { propertySeed } from '../property-seed';
-import { HOUR, Replica, START, TEST_JOIN_CODE, user, type User } from './support';
+import { HOUR, Replica, sign, START, TEST_JOIN_CODE, user, type User } from './support';
 
 const seed = propertySeed('test/classroom/replicas.property.test.ts');
 
@@ -47,12 +47,15 @@ const step = fc.record({
         ['requestToJoin', 1],
         ['answerJoinRequest', 1],
         ['readmitStudent', 1],
+        ['noteRules', 1],
       ] as const
     ).map(([kind, weight]) => ({ arbitrary: fc.constant(kind), weight })),
   ),
   /** Below 8 the command comes from whoever may send it (so it mostly applies); else from `author`. */
   proper: fc.integer({ min: 0, max: 9 }),
   laptop: fc.constantFrom('laptop-x', 'laptop-y', 'laptop-a'),
+  /** The class rules a laptop says its Quorum knows (noteRules). */
+  rules: fc.integer({ min: 1, max: 3 }),
   assignmentId,
   version,
   text,
@@ -62,15 +65,19 @@ const step = fc.record({
 
 type Step = typeof step extends fc.Arbitrary<infer T> ? T : never;
 
+/** The laptop each person's Quorum runs on, for the commands a laptop sends about itself (noteRules). */
+const LAPTOPS = ['laptop-t', 'laptop-a', 'laptop-b', 'laptop-x'];
+
 /** Who may send each kind: a student (about themselves), the stranger (joining), or else the teacher. */
 function properAuthor(s: Step): number {
+  if (s.kind === 'noteRules') return s.student;
   if (s.kind === 'saveDraft' || s.kind === 'turnIn' || s.kind === 'unsubmit' || s.kind === 'requestToJoin') return s.student;
   if (s.kind === 'joinClass') return 3;
   return 0;
 }
 
 /** `s` as a command about `studentId`; the stranger (`strangerId`) is who a student may be re-admitted as. */
-function commandOf(s: Step, studentId: string, strangerId: string, n: number): ClassroomCommand {
+function commandOf(s: Step & { kind: Exclude<Step['kind'], 'noteRules'> }, studentId: string, strangerId: string, n: number): ClassroomCommand {
   const dueAt = START + 24 * HOUR;
   const fields = {
     title: s.text || 'Lab',
@@ -145,7 +152,14 @@ describe('replicas of a class', () => {
         steps.forEach((s, n) => {
           at += s.hoursLater * HOUR; // the leaders' clocks disagree: committed times may go back
           const author = s.proper < 8 ? properAuthor(s) : s.author;
-          origin.run(people[author]!, commandOf(s, people[s.student]!.id, people[3]!.id, n), { at });
+          if (s.kind === 'noteRules') {
+            // A laptop's own step, signed as it is sent (nothing in it is sealed); usually about the author's own laptop.
+            const laptopId = s.proper < 8 ? LAPTOPS[author]! : s.laptop;
+            origin.now = Math.max(origin.now, at);
+            origin.apply(sign(people[author]!, { type: 'noteRules', laptopId, rules: s.rules }), at);
+          } else {
+            origin.run(people[author]!, commandOf({ ...s, kind: s.kind }, people[s.student]!.id, people[3]!.id, n), { at });
+          }
         });
         const [first, second] = [origin.replay(), origin.replay()];
         expect(first.digest()).toBe(origin.digest());
