@@ -63,7 +63,7 @@ export function applyClassroomCommand(
   knownRules: number = CLASS_RULES,
 ): ClassroomResult {
   // Before anything is read by rules this build might not share with the class (a snapshot may have brought newer ones).
-  requireKnownRules(db, classRules(db), knownRules);
+  requireKnownRules(classRules(db), knownRules);
   const shape = signedCommand.check(input, 'command');
   if (shape) return rejected('MALFORMED', `The command could not be read: ${shape}.`, null, null);
   const signed = input as SignedCommand;

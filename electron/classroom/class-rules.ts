@@ -13,7 +13,7 @@ export function classRules(db: Database.Database): number {
  * Stop, changing nothing, where the class needs rules newer than `knownRules` (what this build
  * applies): applying on by older rules would make this laptop's copy differ from the others'.
  */
-export function requireKnownRules(db: Database.Database, needed: number, knownRules: number): void {
+export function requireKnownRules(needed: number, knownRules: number): void {
   if (needed > knownRules) throw new NeedsNewerQuorumError(`the class is applied by rules ${needed}, this Quorum knows rules up to ${knownRules}`);
 }
 

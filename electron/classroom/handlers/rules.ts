@@ -22,6 +22,6 @@ export const adoptRules: Handler<Command<'adoptRules'>> = (context, command) => 
   const { db, knownRules } = context;
   if (command.rules <= classRules(db)) refuse('STALE', 'The class uses these rules already.');
   // The one place an honest class can outgrow a laptop: it stops here until its Quorum is updated.
-  requireKnownRules(db, command.rules, knownRules);
+  requireKnownRules(command.rules, knownRules);
   statement(db, 'UPDATE class_info SET rules = ? WHERE id = 1').run(command.rules);
 };
