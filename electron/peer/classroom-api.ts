@@ -60,8 +60,8 @@ export class ClassroomApi {
   private readonly openers = new Map<string, BoxOpener>();
   /** Classes whose keys this laptop is passing on now, and when it last looked. */
   private readonly sharing = new Map<string, { running: boolean; lastCheck: number }>();
-  /** The rules steps (followRules) sent in this run, by class, kind and rules. */
-  private readonly rulesSteps = new Set<string>();
+  /** The steps this laptop takes of itself (followRules, registerOnceLetIn) sent in this run, by class and kind. */
+  private readonly ownSteps = new Set<string>();
 
   constructor(
     /** This laptop's user: their key signs every command they make. */
@@ -177,9 +177,27 @@ export class ClassroomApi {
     }
     if (!step) return;
     const key = `${runtime.classId} ${step.type} ${knownRules}`;
-    if (this.rulesSteps.has(key)) return;
-    this.rulesSteps.add(key);
-    void this.send(runtime, step, randomBytes(12).toString('base64url'), 0).catch(() => this.rulesSteps.delete(key));
+    if (this.ownSteps.has(key)) return;
+    this.ownSteps.add(key);
+    void this.send(runtime, step, randomBytes(12).toString('base64url'), 0).catch(() => this.ownSteps.delete(key));
+  }
+
+  /**
+   * A laptop let in with the code before a teacher turned approval on, whose user registered only
+   * after, was asked for by that registration (see joinClass); once a teacher lets it in, its
+   * user registers again, now as a student. Sent once per run of this laptop.
+   */
+  registerOnceLetIn(runtime: ClassRuntime, laptopId: string): void {
+    const db = runtime.storage.database;
+    if (currentMember(db, this.userIdIn(runtime))) return;
+    const asked = statement(db, 'SELECT display_name, state, recorded_by FROM join_requests WHERE laptop_id = ?').get(laptopId) as
+      | { display_name: string; state: string; recorded_by: string }
+      | undefined;
+    if (asked?.state !== 'approved' || asked.recorded_by !== this.userId) return;
+    const key = `${runtime.classId} joinClass`;
+    if (this.ownSteps.has(key)) return;
+    this.ownSteps.add(key);
+    void this.submit(runtime, { type: 'joinClass', displayName: asked.display_name, laptopId }, 0).catch(() => this.ownSteps.delete(key));
   }
 
   private async send(runtime: ClassRuntime, command: LogCommand, commandId: string, waitMs: number): Promise<CommandOutcome> {

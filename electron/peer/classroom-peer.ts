@@ -323,6 +323,7 @@ export class ClassroomPeer implements PeerService {
     this.doors.sync(runtime.classId, currentJoinCode(runtime.storage.database));
     this.syncSecrets(runtime);
     this.classroom.followRules(runtime, this.laptopId, this.knownRules);
+    this.classroom.registerOnceLetIn(runtime, this.laptopId);
     // Only once out of the Raft group: a voter's own vote may be needed to take it out.
     const { voters, learners, votersOutgoing, learnersNext } = runtime.group.config();
     const inGroup = new Set([...voters, ...learners, ...votersOutgoing, ...learnersNext]);

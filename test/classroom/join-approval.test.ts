@@ -2,7 +2,7 @@
 // answers; a laptop asks once and at most LIMITS.waitingJoinRequests wait at a time; a laptop
 // nobody let in cannot register; turning approval off clears the waiting list.
 import { describe, expect, it } from 'vitest';
-import { joinStanding, openJoinRequests } from '../../electron/classroom';
+import { joinStanding, members, openJoinRequests } from '../../electron/classroom';
 import { LIMITS } from '../../shared/classroom/commands';
 import { classWith, expectApplied, user } from './support';
 
@@ -90,6 +90,24 @@ describe('approving each student', () => {
     expectApplied(replica.run(teacher, { type: 'setJoinApproval', approve: true }));
     expect(joinStanding(replica.db, 'laptop-asker-0')).toBe('refused');
     expect(joinStanding(replica.db, 'laptop-asker-1')).toBe('unknown');
+  });
+
+  it('asks for a laptop let in before approval was turned on that registers after, and registers it once let in', () => {
+    const { replica, teacher } = classWith(['Ana']);
+    const ben = user('Ben');
+    // Ben's laptop came in with the code; before his user registered, the teacher turned approval on.
+    expectApplied(replica.run(teacher, { type: 'setJoinApproval', approve: true }));
+    expectApplied(replica.run(ben, { type: 'joinClass', displayName: 'Ben', laptopId: 'laptop-ben' }));
+    // Not a member: asking, in his own name, on the teacher's list.
+    expect(members(replica.db, teacher.id).map((m) => m.displayName)).toEqual(['Ms Rivera', 'Ana']);
+    expect(joinStanding(replica.db, 'laptop-ben')).toBe('waiting');
+    expect(openJoinRequests(replica.db, teacher.id)).toEqual([expect.objectContaining({ laptopId: 'laptop-ben', displayName: 'Ben', recordedByName: '' })]);
+    // Asking again changes nothing.
+    expect(replica.run(ben, { type: 'joinClass', displayName: 'Ben', laptopId: 'laptop-ben' })).toMatchObject({ code: 'NOT_ALLOWED' });
+    expectApplied(replica.run(teacher, { type: 'answerJoinRequest', laptopId: 'laptop-ben', approve: true }));
+    expectApplied(replica.run(ben, { type: 'joinClass', displayName: 'Ben', laptopId: 'laptop-ben' }));
+    expect(members(replica.db, teacher.id).map((m) => m.displayName)).toEqual(['Ms Rivera', 'Ana', 'Ben']);
+    expect(replica.replay().digest()).toBe(replica.digest());
   });
 
   it('refuses to record a removed student’s laptop', () => {

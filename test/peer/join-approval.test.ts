@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ClassRuntime } from '../../electron/peer/class-runtime';
 import type { ClassroomPeer } from '../../electron/peer/classroom-peer';
 import { admissionToken } from '../../electron/peer/class-joining';
 import { ServiceError } from '../../electron/peer/service';
@@ -124,4 +125,51 @@ describe('approving each student', () => {
     expect([...status.voters, ...status.learners]).not.toContain(malloryId);
     expect((await teacher.methods.classroom({ classId })).members.map((m) => m.displayName)).not.toContain('Mallory');
   }, 60_000);
+  it('asks for a laptop let in just before approval was turned on, and registers its student once a teacher lets it in', async () => {
+    const { teacher, students, classId, joinCode } = await classroomOf(laptops, 'Ms Rivera', ['Ana'], 'Chemistry');
+    const ana = students[0]!;
+    const benDir = mkdtempSync(join(tmpdir(), 'quorum-peer-ben-'));
+    let ben = await laptops.start('Ben’s laptop', benDir);
+    const benLaptop = ben.laptopId;
+    await connectAll([teacher, ana, ben]);
+    // Ben's laptop is let in with the code, but his registration stays on it (its deliveries held
+    // from the moment the class opens there), as when a laptop goes out of reach right after.
+    let holding = true;
+    const hold = (async () => {
+      for (;;) {
+        const runtime = (ben as unknown as { classes: Map<string, ClassRuntime> }).classes.get(classId);
+        if (runtime) return runtime.router.stop();
+        if (!holding) return;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    await ben.methods.joinClass({ joinCode, displayName: 'Ben Okafor' });
+    holding = false;
+    await hold;
+    await eventually('Ben’s laptop let into the class', async () => {
+      const { voters, learners } = await classStatus(teacher, classId);
+      return [...voters, ...learners].includes(benLaptop);
+    }, 20_000);
+    await eventually('Ben’s registration waiting on his laptop', async () => (await classStatus(ben, classId)).outbox === 1);
+
+    // Meanwhile the teacher turns approval on; then Ben's laptop is back and sends what waited.
+    await applied(teacher, classId, { type: 'setJoinApproval', approve: true });
+    await ben.close();
+    laptops.open.splice(laptops.open.indexOf(ben), 1);
+    ben = await laptops.start('Ben’s laptop', benDir);
+    await connectAll([teacher, ana, ben]);
+
+    // He is not in the class yet: he asks, as he would have at the door, and the teacher sees it.
+    const [request] = await eventually('the teacher sees Ben asking', async () => {
+      const waiting = await waitingRequests(teacher, classId);
+      return waiting.length > 0 && waiting;
+    }, 20_000);
+    expect(request).toMatchObject({ laptopId: benLaptop, displayName: 'Ben Okafor', refused: false });
+    expect((await ben.methods.classroom({ classId })).me.role).toBeNull();
+
+    await applied(teacher, classId, { type: 'answerJoinRequest', laptopId: benLaptop, approve: true });
+    await eventually('Ben registered as a student', async () => (await ben.methods.classroom({ classId })).me.role === 'student', 20_000);
+    expect((await teacher.methods.classroom({ classId })).members.map((m) => m.displayName)).toContain('Ben Okafor');
+    expect(await waitingRequests(teacher, classId)).toEqual([]);
+  }, 90_000);
 });

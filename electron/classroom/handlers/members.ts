@@ -1,7 +1,7 @@
 // Who is in the class: its creation, students joining, teachers added, members removed.
-import type { LogCommand } from '../../../shared/classroom/commands';
+import { LIMITS, type LogCommand } from '../../../shared/classroom/commands';
 import { memberOf, requireTeacher, type Handler } from '../context';
-import { mayComeIn } from '../join-requests';
+import { joinStanding, mayComeIn, waitingCount } from '../join-requests';
 import { refuse } from '../rejection';
 import { statement } from '../statements';
 import { currentJoinCode } from '../queries';
@@ -27,7 +27,20 @@ export const joinClass: Handler<Command<'joinClass'>> = ({ db, signed, authorId,
   if (!statement(db, 'SELECT 1 FROM class_info').get()) refuse('NOT_FOUND', 'This class has not been created yet.');
   const existing = author ?? memberOf(db, authorId);
   if (existing?.removed_at != null) refuse('NOT_ALLOWED', 'You were removed from this class; ask the teacher to add you again.');
-  if (!mayComeIn(db, command.laptopId)) refuse('NOT_ALLOWED', 'Your teacher has not let this laptop into the class yet.');
+  if (!mayComeIn(db, command.laptopId)) {
+    // Let in with the code before a teacher turned approval on, it registers after: it asks now,
+    // as it would have at the door, and registers once a teacher lets it in.
+    if (!existing && joinStanding(db, command.laptopId) === 'unknown' && waitingCount(db) < LIMITS.waitingJoinRequests) {
+      statement(db, "INSERT INTO join_requests (laptop_id, display_name, recorded_by, asked_at, state) VALUES (?, ?, ?, ?, 'waiting')").run(
+        command.laptopId,
+        command.displayName,
+        authorId,
+        now,
+      );
+      return;
+    }
+    refuse('NOT_ALLOWED', 'Your teacher has not let this laptop into the class yet.');
+  }
   // Joining again from another laptop (or after a lost answer) only adds the laptop.
   if (!existing) addMember(db, authorId, signed.publicKey, command.boxKey ?? null, command.displayName, 'student', now);
   // A member from before items were sealed gives their box key once; it is never replaced, so
