@@ -46,9 +46,6 @@ export class EventStream {
   private closed = false;
 
   constructor(private readonly options: EventStreamOptions) {
-    for (const event of apiEventNames) {
-      this.unsubscribes.push(options.service.on(event, (payload) => this.broadcast({ event, payload } as ApiEventMessage)));
-    }
     this.heartbeat = setInterval(() => this.checkHeartbeats(), options.heartbeatMs);
     this.heartbeat.unref();
   }
@@ -69,6 +66,7 @@ export class EventStream {
     }
     const client: Client = { socket, address, answeredPing: true };
     this.clients.add(client);
+    this.listen();
     socket.on('pong', () => {
       client.answeredPing = true;
     });
@@ -77,9 +75,25 @@ export class EventStream {
     socket.on('error', (error) => this.options.logger.debug('event client failed', { address, error: error.message }));
     socket.on('close', () => {
       this.clients.delete(client);
+      if (this.clients.size === 0) this.stopListening();
       this.options.logger.debug('event client left', { address, clients: this.clients.size });
     });
     this.options.logger.debug('event client joined', { address, clients: this.clients.size });
+  }
+
+  /**
+   * Listen to the service only while someone is connected: building an event costs the node
+   * (a status, for one, is built for every class several times a second while a class is busy).
+   */
+  private listen(): void {
+    if (this.unsubscribes.length > 0) return;
+    for (const event of apiEventNames) {
+      this.unsubscribes.push(this.options.service.on(event, (payload) => this.broadcast({ event, payload } as ApiEventMessage)));
+    }
+  }
+
+  private stopListening(): void {
+    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
   }
 
   /** Stops listening to the service and closes every client. Idempotent. */
@@ -87,7 +101,7 @@ export class EventStream {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.heartbeat);
-    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
+    this.stopListening();
     const sockets = [...this.clients].map((client) => client.socket).filter((socket) => socket.readyState !== WebSocket.CLOSED);
     const allClosed = Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve()))));
     for (const socket of sockets) socket.close(GOING_AWAY, 'the node is stopping');

@@ -380,11 +380,30 @@ describe('events over the WebSocket', () => {
     fast.terminate();
   });
 
+  it('listens to the peer only while a stream is open', async () => {
+    const service = new FakePeerService();
+    const server = await startApiServer({ service, token: TOKEN, logger: recordingLogger(), port: 0 });
+    // Nobody to tell: the peer builds no events for this server.
+    expect(service.listenerCount()).toBe(0);
+    const first = await openSocket(`${server.url.replace('http', 'ws')}${EVENTS_PATH}?token=${TOKEN}`);
+    const second = await openSocket(`${server.url.replace('http', 'ws')}${EVENTS_PATH}?token=${TOKEN}`);
+    await waitFor(() => server.stats().clients === 2);
+    expect(service.listenerCount()).toBe(apiEventNames.length);
+    first.close();
+    await waitFor(() => server.stats().clients === 1);
+    expect(service.listenerCount()).toBe(apiEventNames.length);
+    second.close();
+    await waitFor(() => server.stats().clients === 0);
+    expect(service.listenerCount()).toBe(0);
+    await server.close();
+  });
+
   it('closes the streams and unsubscribes from the peer when the server stops', async () => {
     const service = new FakePeerService();
     const server = await startApiServer({ service, token: TOKEN, logger: recordingLogger(), port: 0 });
-    expect(service.listenerCount()).toBe(apiEventNames.length);
     const socket = await openSocket(`${server.url.replace('http', 'ws')}${EVENTS_PATH}?token=${TOKEN}`);
+    await waitFor(() => server.stats().clients === 1);
+    expect(service.listenerCount()).toBe(apiEventNames.length);
     const closed = once(socket, 'close');
     await server.close();
     const [code] = await closed;
