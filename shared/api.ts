@@ -103,8 +103,11 @@ export interface ClassroomOverview {
   classId: string;
   name: string;
   subject: string;
-  /** This laptop's user; `role` is null until the class has applied their joining. */
-  me: { userId: string; displayName: string; role: Role | null };
+  /**
+   * This laptop's user; `role` is null until the class has applied their joining. `asking`: not
+   * yet a member, this laptop asked a teacher to let it in ('waiting') or was told no ('refused').
+   */
+  me: { userId: string; displayName: string; role: Role | null; asking?: 'waiting' | 'refused' };
   /** The code students join with; shown to teachers only (null for students). */
   joinCode: string | null;
   /** Whether a teacher must let each new laptop in ("approve each student"). */

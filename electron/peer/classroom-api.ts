@@ -17,6 +17,7 @@ import {
   currentMember,
   gradebook,
   gradebookCsv,
+  joinStanding,
   laptopsBehindOn,
   members,
   noteableRules,
@@ -207,7 +208,8 @@ export class ClassroomApi {
     return { status: 'applied', result: this.resultOf(runtime, outcome.seq, commandId, command) };
   }
 
-  overview(runtime: ClassRuntime): ClassroomOverview {
+  /** The class as this user may see it, on the laptop `laptopId`. */
+  overview(runtime: ClassRuntime, laptopId: string): ClassroomOverview {
     const db = runtime.storage.database;
     const info = statement(db, 'SELECT name, subject FROM class_info WHERE id = 1').get() as ClassInfoRow | undefined;
     const signer = signerOf(db, this.userId, this.publicKey);
@@ -222,7 +224,9 @@ export class ClassroomApi {
       rejections: rejectionsFor(db, userId),
     };
     if (!me) {
-      return { ...base, joinCode: null, joinRequests: [], me: { userId, displayName: this.displayName, role: null }, members: [], assignments: [] };
+      const standing = joinStanding(db, laptopId);
+      const asking = standing === 'waiting' || standing === 'refused' ? { asking: standing } : {};
+      return { ...base, joinCode: null, joinRequests: [], me: { userId, displayName: this.displayName, role: null, ...asking }, members: [], assignments: [] };
     }
     if (me.role === 'teacher' && Date.now() - (this.sharing.get(runtime.classId)?.lastCheck ?? 0) > SHARE_CHECK_MS) {
       void this.shareKeys(runtime).catch(() => undefined);

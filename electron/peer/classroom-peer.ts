@@ -184,7 +184,7 @@ export class ClassroomPeer implements PeerService {
       write: async ({ classId, command, waitMs }) => this.write(classId, command, waitMs),
       read: async ({ classId, key, linearizable }) => this.read(classId, key, linearizable === true),
       addPeerAddress: async ({ address }) => this.addressBook.add(address),
-      classroom: async ({ classId }) => this.classroom.overview(this.runtime(classId)),
+      classroom: async ({ classId }) => this.classroom.overview(this.runtime(classId), this.laptopId),
       submitCommand: async ({ classId, command, waitMs }) => this.classroom.submit(this.runtime(classId), command, clampWait(waitMs)),
       submission: async ({ classId, assignmentId, studentId }) => this.classroom.submission(this.runtime(classId), assignmentId, studentId),
       gradebook: async ({ classId }) => this.classroom.gradebook(this.runtime(classId)),

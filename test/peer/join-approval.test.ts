@@ -165,10 +165,13 @@ describe('approving each student', () => {
       return waiting.length > 0 && waiting;
     }, 20_000);
     expect(request).toMatchObject({ laptopId: benLaptop, displayName: 'Ben Okafor', refused: false });
+    // His page can say why he waits.
+    await eventually('Ben’s laptop knows it asked', async () => (await ben.methods.classroom({ classId })).me.asking === 'waiting');
     expect((await ben.methods.classroom({ classId })).me.role).toBeNull();
 
     await applied(teacher, classId, { type: 'answerJoinRequest', laptopId: benLaptop, approve: true });
     await eventually('Ben registered as a student', async () => (await ben.methods.classroom({ classId })).me.role === 'student', 20_000);
+    expect((await ben.methods.classroom({ classId })).me.asking).toBeUndefined();
     expect((await teacher.methods.classroom({ classId })).members.map((m) => m.displayName)).toContain('Ben Okafor');
     expect(await waitingRequests(teacher, classId)).toEqual([]);
   }, 90_000);
