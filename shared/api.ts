@@ -50,8 +50,15 @@ export interface ClassStatus {
   digestAt: number;
   /** Milliseconds since this laptop last heard from the leader (0 on the leader), or null. */
   leaderContactMs: number | null;
-  /** Why this laptop stopped following the class (its Quorum is too old, its disk failed), as a sentence; null while it follows. */
-  stopped: string | null;
+  /** Why this laptop stopped following the class (its Quorum is too old, its disk failed); null while it follows. */
+  stopped: ClassStopped | null;
+}
+
+/** Why a class stopped on a laptop: a code for programs, a sentence for people. */
+export interface ClassStopped {
+  /** NEEDS_NEWER_QUORUM: the class uses rules or a format this Quorum does not know; COPY_NOT_UPDATED: its copy could not be written. */
+  code: 'NEEDS_NEWER_QUORUM' | 'COPY_NOT_UPDATED';
+  message: string;
 }
 
 export interface NodeStatus {

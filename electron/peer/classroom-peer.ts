@@ -37,7 +37,7 @@ import { ClassBackups } from './backups/class-backups';
 import type { BackupContext } from './backups/backup-context';
 import type { SecretVault } from './secrets';
 import type { Identity } from './transport';
-import { stoppedSentence } from './group/stopped-sentence';
+import { stoppedReason } from './group/stopped-reason';
 import { CLASS_RULES } from '../../shared/classroom/rules';
 
 export interface ClassroomPeerOptions {
@@ -662,7 +662,7 @@ export class ClassroomPeer implements PeerService {
       digest,
       digestAt,
       leaderContactMs: runtime.group.leaderContactMs(),
-      stopped: stoppedSentence(runtime.group.stoppedBy()),
+      stopped: stoppedReason(runtime.group.stoppedBy()),
     };
   }
 

@@ -105,7 +105,8 @@ describe('moving a class onto newer rules', () => {
     await restartWith(ben, 1);
     await applied(teacher.peer, classId, { ...lab, type: 'editAssignment', baseVersion: 1, title: 'Pendulums, part 1' });
     const stopped = await eventually('Ben’s laptop says it stopped', async () => (await classStatus(ben.peer, classId)).stopped);
-    expect(stopped).toMatch(/older than the one the class now uses.*Update Quorum/);
+    expect(stopped?.code).toBe('NEEDS_NEWER_QUORUM');
+    expect(stopped?.message).toMatch(/older than the one the class now uses.*Update Quorum/);
     const benStatus = await classStatus(ben.peer, classId);
     expect(benStatus.leader).toBeNull();
     expect(readClassFile(ben, classId, (db) => db.prepare('SELECT title FROM assignments').pluck().get())).toBe('Pendulums');

@@ -41,7 +41,7 @@ describe('a laptop on an older Quorum', () => {
     await expectNoText(statusBar(ben), 'No leader right now');
     await screenshot(ben, 'class-rules-stopped');
     const status = (await benNode.api.methods.status({})).classes.find((c) => c.classId === classId)!;
-    expect(status.stopped).toMatch(/older than the one the class now uses/);
+    expect(status.stopped).toEqual({ code: 'NEEDS_NEWER_QUORUM', message: expect.stringMatching(/older than the one the class now uses/) });
 
     // Last term's Quorum replaced: the same laptop, the same folder, a Quorum that knows the class's rules.
     await cluster.stop(benNode, 'SIGTERM');

@@ -5,7 +5,7 @@
 // class really has no leader.
 import type { RecoveryPlan } from '../../../shared/api';
 import type { ClassRuntime } from '../class-runtime';
-import { stoppedSentence } from '../group/stopped-sentence';
+import { stoppedReason } from '../group/stopped-reason';
 import { ServiceError } from '../service';
 import type { Logger } from '../transport/types';
 import { liveLeader, planRecovery } from './plan';
@@ -67,8 +67,8 @@ export async function gatherPlan(context: RecoveryContext): Promise<{ plan: Reco
 
 /** Recover the class if the plan allows it; resolves once a leader is back. */
 export async function recoverClass(context: RecoveryContext): Promise<{ leader: string; term: number }> {
-  const stopped = stoppedSentence(context.runtime.group.stoppedBy());
-  if (stopped) throw new ServiceError('RECOVERY_NOT_POSSIBLE', stopped);
+  const stopped = stoppedReason(context.runtime.group.stoppedBy());
+  if (stopped) throw new ServiceError('RECOVERY_NOT_POSSIBLE', stopped.message);
   const { plan, minTerm } = await gatherPlan(context);
   if (!plan.possible || !plan.source) throw new ServiceError('RECOVERY_NOT_POSSIBLE', plan.reason);
   const { runtime, laptopId, logger } = context;
