@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClassRuntime } from '../../electron/peer/class-runtime';
+import type { ClassStatus } from '../../shared/api';
 import type { ClassroomPeer } from '../../electron/peer/classroom-peer';
 import { applied, classStatus, connectAll, eventually, Laptops, publishedAssignment } from './support';
 
@@ -103,10 +104,14 @@ describe('moving a class onto newer rules', () => {
 
     // Ben's laptop gets last term's Quorum back.
     await restartWith(ben, 1);
+    const pushed: ClassStatus[] = [];
+    ben.peer.on('status', (status) => pushed.push(status));
     await applied(teacher.peer, classId, { ...lab, type: 'editAssignment', baseVersion: 1, title: 'Pendulums, part 1' });
     const stopped = await eventually('Ben’s laptop says it stopped', async () => (await classStatus(ben.peer, classId)).stopped);
     expect(stopped?.code).toBe('NEEDS_NEWER_QUORUM');
     expect(stopped?.message).toMatch(/older than the one the class now uses.*Update Quorum/);
+    // Told to whoever watches, as it happened.
+    await eventually('a pushed status says it stopped', async () => pushed.some((status) => status.stopped?.code === 'NEEDS_NEWER_QUORUM'));
     const benStatus = await classStatus(ben.peer, classId);
     expect(benStatus.leader).toBeNull();
     expect(readClassFile(ben, classId, (db) => db.prepare('SELECT title FROM assignments').pluck().get())).toBe('Pendulums');

@@ -208,6 +208,8 @@ export class RaftGroup<Result> {
         this.options.logger.error('the class stopped on this laptop', { error: String(error) });
         this.failure = error;
         this.stop();
+        // Whoever shows this class's state shows it stopped now, not at their next look.
+        this.options.onStateChange?.(this.node.status());
       }
     });
   }
