@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClassRuntime } from '../../electron/peer/class-runtime';
-import type { ClassStatus } from '../../shared/api';
 import type { ClassroomPeer } from '../../electron/peer/classroom-peer';
+import type { ClassStatus } from '../../shared/api';
 import { applied, classStatus, connectAll, eventually, Laptops, publishedAssignment } from './support';
 
 const laptops = new Laptops();
@@ -22,15 +22,16 @@ interface Laptop {
   peer: ClassroomPeer;
 }
 
+/** The laptops of this test, whichever Quorum each runs now. */
+const everyLaptop: Laptop[] = [];
+afterEach(() => void everyLaptop.splice(0));
+
 async function laptop(name: string, knownRules: number): Promise<Laptop> {
   const dir = mkdtempSync(join(tmpdir(), `quorum-peer-${name}-`));
   const at = { name, dir, peer: await laptops.start(name, dir, { knownRules }) };
   everyLaptop.push(at);
   return at;
 }
-
-const everyLaptop: Laptop[] = [];
-afterEach(() => void everyLaptop.splice(0));
 
 /** The same laptop, its Quorum replaced by one that knows `knownRules` (on a new port, which the others are told). */
 async function restartWith(at: Laptop, knownRules: number): Promise<void> {
