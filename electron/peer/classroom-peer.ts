@@ -292,10 +292,11 @@ export class ClassroomPeer implements PeerService {
 
   private statusSoon: ReturnType<typeof setTimeout> | null = null;
   private emitStatusSoon(): void {
-    if (this.statusSoon) return;
+    // Not once closing: the classes' files close while leadership is handed off, which itself changes their state.
+    if (this.statusSoon || this.closing) return;
     this.statusSoon = setTimeout(() => {
       this.statusSoon = null;
-      this.emitStatus();
+      if (!this.closing) this.emitStatus();
     }, 50);
   }
 

@@ -62,6 +62,11 @@ export class BackupSchedules {
     await Promise.all(this.runs.values());
   }
 
+  /** Resolves once no automatic backup of `classId` is being written. */
+  async idle(classId: string): Promise<void> {
+    await this.runs.get(classId);
+  }
+
   /** Back `classId` up with these settings from now on (null: not any more). */
   set(classId: string, settings: ScheduleSettings | null): BackupStatus {
     const timer = this.timers.get(classId);

@@ -45,7 +45,12 @@ export class ClassBackups {
 
   async setSchedule({ classId, folder, passphrase, everyMinutes, keep }: ApiParams<'setBackupSchedule'>): Promise<BackupStatus> {
     requireTeacher(this.context, this.runtime(classId), 'set its automatic backups');
-    if (everyMinutes === 0) return this.schedules.set(classId, null);
+    if (everyMinutes === 0) {
+      this.schedules.set(classId, null);
+      // Turned off means nothing more is written once the teacher is told so: one under way finishes first.
+      await this.schedules.idle(classId);
+      return this.schedules.status(classId);
+    }
     if (everyMinutes > MAX_EVERY_MINUTES) throw backupError('BAD_SCHEDULE', 'Automatic backups can be made at most a week apart (every 10 080 minutes).');
     const kept = keep ?? DEFAULT_KEEP;
     if (kept < 1 || kept > MAX_KEEP) throw backupError('BAD_SCHEDULE', `Keep between 1 and ${MAX_KEEP} backups.`);

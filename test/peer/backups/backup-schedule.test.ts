@@ -93,8 +93,12 @@ describe('automatic backups', () => {
     }, 30_000);
     expect(backupsIn(usb)).toEqual([recovered.lastBackup!.file.slice(usb.length + 1)]);
 
-    // Turned off: nothing more is written.
-    await expect(again.methods.setBackupSchedule({ classId, folder: usb, passphrase: PASSPHRASE, everyMinutes: 0 })).resolves.toMatchObject({ schedule: null, nextAt: null });
+    // Turned off: nothing more is written once the teacher is told so (one under way finishes first).
+    await expect(again.methods.setBackupSchedule({ classId, folder: usb, passphrase: PASSPHRASE, everyMinutes: 0 })).resolves.toMatchObject({
+      schedule: null,
+      nextAt: null,
+      running: false,
+    });
     const count = backupsIn(usb).length;
     await new Promise((resolve) => setTimeout(resolve, 6 * MINUTE_MS));
     expect(backupsIn(usb)).toHaveLength(count);
