@@ -3,6 +3,7 @@
 // so a receiver can open it with SQLite and check it completely before changing anything.
 import Database from 'better-sqlite3';
 import { InvalidSnapshotError, NeedsNewerQuorumError } from './errors';
+import { runMigrations } from './migrate';
 import { QUORUM_APPLICATION_ID, SQLITE_HEADER } from './file-format';
 import { columnNames, copyRows, creationSql, quoteIdentifier } from './table-info';
 import type { StateMachine } from './state-machine';
@@ -80,11 +81,9 @@ function checkImage(image: Database.Database, db: Database.Database, stateMachin
     throw new NeedsNewerQuorumError(`a laptop sent ${stateMachine.name} tables at version ${version}; this Quorum knows versions up to ${schemaVersion}`);
   }
   // From a laptop not yet updated: brought up to date by the very migrations this laptop ran on its own file.
-  if (version < schemaVersion) {
-    image.transaction(() => {
-      for (const migration of stateMachine.migrations.slice(version, schemaVersion)) migration(image);
-    })();
-  }
+  runMigrations(image, stateMachine.migrations.slice(0, schemaVersion), version, (migrated) =>
+    image.prepare(`UPDATE ${INFO_TABLE} SET schema_version = ?`).run(migrated),
+  );
   for (const table of stateMachine.tables) {
     const theirs = columnNames(image, table);
     if (theirs.length === 0) throw new InvalidSnapshotError(`the image lacks the table ${table}`);
